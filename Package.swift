@@ -1,0 +1,54 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "pipeline",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pipeline", targets: ["pipeline"]),
+        .library(name: "PipelineCore", targets: ["PipelineCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries from Debian's -dev packages; the shims only expose headers.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+
+        // The engine: pipeline files, state, stages, orchestration, reporting. Knows no protocol.
+        .target(
+            name: "PipelineCore",
+            dependencies: ["CSQLite", .product(name: "Yams", package: "Yams")]
+        ),
+        // The built-in stages (`uses:`), one file per stage.
+        .target(
+            name: "BuiltinStages",
+            dependencies: ["PipelineCore", "COpenSSL"]
+        ),
+        // The command line: argument parsing only.
+        .executableTarget(
+            name: "pipeline",
+            dependencies: [
+                "PipelineCore", "BuiltinStages",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Measures state and orchestration cost per item (Scripts/bench-state).
+        .executableTarget(
+            name: "StateBenchmark",
+            dependencies: ["PipelineCore"]
+        ),
+        .testTarget(
+            name: "PipelineCoreTests",
+            dependencies: ["PipelineCore", "BuiltinStages"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["PipelineCore"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

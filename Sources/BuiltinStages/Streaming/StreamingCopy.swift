@@ -1,0 +1,63 @@
+import Foundation
+import PipelineCore
+
+/// Streams bytes from one file to another (or to a digest) in fixed-size chunks: memory stays
+/// flat whatever the file size, the stop signal is checked between chunks, and progress is
+/// reported as the overall byte position, resumed part included.
+struct StreamingCopy {
+    static let chunkSize = 1 << 20
+
+    var stop: StopSignal
+    var throttle: Throttle?
+    var progress: (Int64) -> Void
+
+    /// Reads `source` from `offset` to its end, handing each chunk to `consume`; returns the bytes read.
+    func stream(from source: FileStream, startingAt offset: Int64,
+                _ consume: (UnsafeRawBufferPointer) throws(StageFailure) -> Void) throws(StageFailure) -> Int64 {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 4096)
+        defer { buffer.deallocate() }
+        var position = offset
+        var throttle = self.throttle
+        while true {
+            try stop.check()
+            let count = try source.read(into: buffer, at: position)
+            if count == 0 { break }
+            try consume(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            position += Int64(count)
+            progress(position)
+            throttle?.consumed(count)
+        }
+        return position - offset
+    }
+
+    /// Appends `source` (from where `destination` ends) to the file at `destination`; returns the
+    /// offset it resumed at and the bytes copied.
+    func resume(from source: FileStream, into destination: String) throws(StageFailure) -> (resumedAt: Int64, copied: Int64) {
+        let resumedAt = FileStream.size(of: destination) ?? 0
+        let output = try FileStream(path: destination, mode: .append)
+        let copied = try stream(from: source, startingAt: resumedAt) { (bytes) throws(StageFailure) in try output.write(bytes) }
+        return (resumedAt, copied)
+    }
+
+    /// Whether two files have the same bytes (compared in chunks).
+    static func sameContent(_ first: String, _ second: String, stop: StopSignal) throws(StageFailure) -> Bool {
+        guard let size = FileStream.size(of: first), size == FileStream.size(of: second) else { return false }
+        let left = try FileStream(path: first, mode: .read), right = try FileStream(path: second, mode: .read)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)
+        let other = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)
+        defer {
+            buffer.deallocate()
+            other.deallocate()
+        }
+        var position: Int64 = 0
+        while position < size {
+            try stop.check()
+            let count = try left.read(into: buffer, at: position)
+            guard count > 0, try right.read(into: other, at: position) == count,
+                memcmp(buffer.baseAddress!, other.baseAddress!, count) == 0
+            else { return false }
+            position += Int64(count)
+        }
+        return true
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+
+/// A validated pipeline file: everything `pipeline run` needs, with paths made absolute and
+/// `${…}` already interpolated.
+public struct PipelineFile: Sendable {
+    /// The file it was read from.
+    public var path: String
+    public var version: Int
+    public var name: String
+    /// Absolute path of the state file.
+    public var statePath: String
+    /// Absolute path of the work directory where fetched files are staged.
+    public var workdir: String
+    /// Items in flight at once.
+    public var concurrency: Int
+    /// After this long no new work starts and running stages are stopped; the run exits cleanly.
+    public var timeBudget: TimeSpan?
+    /// Failed runs after which an item is skipped until `pipeline retry`.
+    public var maxFailures: Int
+    /// Stop this long after SIGINT/SIGTERM/the budget: stages still running then are killed.
+    public var stopGrace: TimeSpan
+    public var source: SourceDefinition
+    public var stages: [StageDefinition]
+    /// Values that must never appear in logs, errors or the state (passwords, tokens, keys).
+    public var secrets: Set<String>
+}
+
+/// What a step of the pipeline runs: a built-in stage or an executable.
+public enum StageReference: Sendable, Hashable, CustomStringConvertible {
+    case builtin(String)
+    /// An absolute path to an executable speaking the protocol in `stages/README.md`.
+    case executable(String)
+
+    public var description: String {
+        switch self {
+        case .builtin(let name): return name
+        case .executable(let path): return path
+        }
+    }
+}
+
+/// The `source:` section: what lists the items, and which of them to take.
+public struct SourceDefinition: Sendable {
+    public var reference: StageReference
+    public var parameters: [String: JSONValue]
+    public var include: [GlobPattern]
+    public var exclude: [GlobPattern]
+    /// Larger items are recorded as skipped, with the reason.
+    public var maxSize: ByteSize?
+    public var retry: RetryPolicy
+    public var timeout: TimeSpan?
+    public var location: SourceLocation
+
+    /// Whether an item at `path` passes the include and exclude patterns.
+    public func selects(path: String) -> Bool {
+        if !include.isEmpty, !include.contains(where: { $0.matches(path) }) { return false }
+        return !exclude.contains(where: { $0.matches(path) })
+    }
+}
+
+/// One entry of `stages:`.
+public struct StageDefinition: Sendable {
+    public var name: String
+    public var reference: StageReference
+    public var parameters: [String: JSONValue]
+    public var retry: RetryPolicy
+    public var timeout: TimeSpan?
+    /// Overrides whether finishing this stage forbids redoing the stages before it
+    /// (built-in uploads say so themselves; external upload stages should set `irreversible: true`).
+    public var irreversible: Bool?
+    public var location: SourceLocation
+}

@@ -1,0 +1,41 @@
+import Foundation
+import Synchronization
+
+/// Writes whole lines to a file descriptor from any thread, with secrets masked.
+public final class LineWriter: Sendable {
+    private let handle: FileHandle
+    private let redactor: SecretRedactor
+    private let lock = Mutex(())
+
+    public init(handle: FileHandle = .standardOutput, redactor: SecretRedactor) {
+        self.handle = handle
+        self.redactor = redactor
+    }
+
+    public func write(_ text: String) {
+        let data = Data(redactor.redact(text).utf8)
+        lock.withLock { _ in handle.write(data) }
+    }
+
+    public func line(_ text: String) { write(text + "\n") }
+
+    /// Runs `body` with the writer held, for multi-line redraws that must not interleave.
+    public func exclusive(_ body: (_ write: (String) -> Void) -> Void) {
+        lock.withLock { _ in
+            var buffer = ""
+            body { buffer += $0 }
+            handle.write(Data(redactor.redact(buffer).utf8))
+        }
+    }
+}
+
+/// UTC timestamps for log lines, cheap enough to call for every event.
+enum LogTime {
+    static func now() -> String {
+        var seconds = time(nil)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+                      parts.tm_hour, parts.tm_min, parts.tm_sec)
+    }
+}

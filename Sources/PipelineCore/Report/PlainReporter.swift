@@ -1,0 +1,86 @@
+import Foundation
+import Synchronization
+
+/// One plain line per event: for CI logs, pipes and files.
+///
+/// Long transfers also get a progress line now and then, so a CI log shows that a 30 GB fetch is
+/// moving.
+public final class PlainReporter: Reporter {
+    let writer: LineWriter
+    private let progressInterval: Double
+    private let lastProgress = Mutex<[String: Double]>([:])
+
+    public init(writer: LineWriter, progressInterval: Double = 15) {
+        self.writer = writer
+        self.progressInterval = progressInterval
+    }
+
+    public func report(_ event: RunEvent) {
+        if case .progress(let path, let stage, let bytes, let total) = event {
+            let now = Date().timeIntervalSince1970
+            let due = lastProgress.withLock { last -> Bool in
+                let key = stage + "\u{0}" + path
+                if now - (last[key] ?? now) < progressInterval { if last[key] == nil { last[key] = now }; return false }
+                last[key] = now
+                return true
+            }
+            if due { writer.line("\(LogTime.now()) \(stage) progress \(PlainReporter.displayPath(path)) \(ProgressText.fraction(bytes, total))") }
+            return
+        }
+        for line in Self.lines(for: event) { writer.line(line) }
+    }
+
+    /// Control characters in remote names would corrupt a log; they are shown escaped.
+    static func displayPath(_ path: String) -> String {
+        var shown = ""
+        for scalar in path.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F { shown += String(format: "\\x%02X", scalar.value) }
+            else { shown.unicodeScalars.append(scalar) }
+        }
+        return shown
+    }
+
+    /// The text lines of an event (shared with the terminal display).
+    static func lines(for event: RunEvent) -> [String] {
+        let time = LogTime.now()
+        switch event {
+        case .runStarted(let pipeline, let summary, let maxFailures):
+            return ["\(time) run of '\(pipeline)' started", SummaryText.render(summary, maxFailures: maxFailures)]
+        case .notice(let message): return ["\(time) \(message)"]
+        case .warning(let message): return ["\(time) warning: \(message)"]
+        case .listed(let found, let selected, let toDo, _):
+            return ["\(time) listed \(found) items, \(selected) selected, \(toDo) to process"]
+        case .stageStarted(let path, let stage, let attempt):
+            return ["\(time) \(stage) started \(displayPath(path))" + (attempt > 1 ? " (attempt \(attempt))" : "")]
+        case .stageDone(let path, let stage, let seconds):
+            return ["\(time) \(stage) done \(displayPath(path)) in \(String(format: "%.1f", seconds))s"]
+        case .stageRetrying(let path, let stage, let attempt, let after, let error):
+            return ["\(time) \(stage) failed \(displayPath(path)): \(error); try \(attempt) in \(after)"]
+        case .stageLog(let path, let stage, let message):
+            return ["\(time) \(stage) | \(displayPath(path)): \(message)"]
+        case .progress: return []
+        case .wentBack(let path, let stage, let reason):
+            return ["\(time) back to \(stage) for \(displayPath(path)): \(reason)"]
+        case .itemCompleted(let path, let size):
+            return ["\(time) completed \(displayPath(path)) (\(ByteSize.format(size)))"]
+        case .itemFailed(let path, let stage, let error, let failures, let givenUp):
+            return ["\(time) FAILED \(displayPath(path)) in \(stage): \(error) [failed runs: \(failures)\(givenUp ? ", skipped from now on until `pipeline retry`" : "")]"]
+        case .itemSkipped(let path, let reason):
+            return ["\(time) skipped \(displayPath(path)): \(reason)"]
+        case .itemLeft(let path, let stage):
+            return ["\(time) left \(displayPath(path)) at \(stage) for the next run"]
+        case .stopping(let reason):
+            return ["\(time) stopping: \(reason)"]
+        case .runFinished(let outcome, let summary, let maxFailures):
+            return ["\(time) run finished: \(SummaryText.outcomeLine(outcome))", SummaryText.render(summary, maxFailures: maxFailures)]
+        }
+    }
+}
+
+/// Progress figures as text.
+enum ProgressText {
+    static func fraction(_ bytes: Int64, _ total: Int64?) -> String {
+        guard let total, total > 0 else { return ByteSize.format(bytes) }
+        return "\(ByteSize.format(bytes))/\(ByteSize.format(total)) (\(Int(Double(bytes) * 100 / Double(total)))%)"
+    }
+}

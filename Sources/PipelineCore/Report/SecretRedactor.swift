@@ -1,0 +1,34 @@
+/// Removes secret values from any text before it reaches a log line, an error message or the state.
+///
+/// Secrets are the values of `with:` keys that look secret (password, token, secret, key,
+/// credential, auth) and of `${VAR}` references whose variable name looks secret.
+public struct SecretRedactor: Sendable {
+    public static let mask = "[redacted]"
+    private let secrets: [String]
+
+    public init(secrets: some Sequence<String>) {
+        // Longest first, so a secret containing another is masked whole. Very short values would
+        // mask ordinary words, so they are left (a three-character password is not a secret anyway).
+        self.secrets = Set(secrets).filter { $0.count >= 4 }.sorted { $0.count > $1.count }
+    }
+
+    public static let none = SecretRedactor(secrets: [])
+
+    public func redact(_ text: String) -> String {
+        var result = text
+        for secret in secrets where result.contains(secret) {
+            result = result.replacingOccurrences(of: secret, with: Self.mask)
+        }
+        return result
+    }
+
+    private static let secretWords = ["password", "passwd", "secret", "token", "key", "credential", "auth"]
+
+    /// Whether a parameter or variable name suggests it holds a secret.
+    public static func looksSecret(_ name: String) -> Bool {
+        let lowered = name.lowercased()
+        return secretWords.contains { lowered.contains($0) }
+    }
+}
+
+import Foundation

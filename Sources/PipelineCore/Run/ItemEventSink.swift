@@ -1,0 +1,27 @@
+import Foundation
+
+/// Routes one stage attempt's events: progress and log lines to the reporter, checkpoints and
+/// child-process ids durably into the state.
+struct ItemEventSink: StageEventSink {
+    let path: String
+    let stage: String
+    let store: any StateStore
+    let reporter: any Reporter
+    let redactor: SecretRedactor
+
+    func progress(bytes: Int64, total: Int64?) {
+        reporter.report(.progress(path: path, stage: stage, bytes: bytes, total: total))
+    }
+
+    func log(_ message: String) {
+        reporter.report(.stageLog(path: path, stage: stage, message: redactor.redact(message)))
+    }
+
+    func checkpoint(_ values: [String: JSONValue]) throws {
+        try store.commit(.stageCheckpoint(path: path, stage: stage, values: values))
+    }
+
+    func processStarted(pid: Int32) throws {
+        try store.commit(.stageProcess(path: path, stage: stage, processID: pid, processStart: ChildProcess.startTime(of: pid)))
+    }
+}

@@ -1,0 +1,363 @@
+import Foundation
+import Synchronization
+
+/// Runs every listed item through the stages, `concurrency` items at a time, recording each
+/// transition in the state store before the next step begins.
+///
+/// The rules of an item's way live in `ItemJourney`; this type performs its actions (run a stage,
+/// wait, record, report) and owns the run-wide concerns: listing, the time budget, stopping.
+public final class Orchestrator: Sendable {
+    let settings: RunSettings
+    let source: any SourceStage
+    let steps: [PipelineStep]
+    let store: any StateStore
+    let reporter: any Reporter
+    /// Set when the run must wind down; every stage attempt's own signal hangs off it.
+    public let stop = StopSignal()
+    private let stopCause = Mutex<RunOutcome.StopCause?>(nil)
+
+    public init(settings: RunSettings, source: any SourceStage, steps: [PipelineStep], store: any StateStore, reporter: any Reporter) {
+        self.settings = settings
+        self.source = source
+        self.steps = steps
+        self.store = store
+        self.reporter = reporter
+    }
+
+    /// Stops starting new work and tells running stages to stop; items stay resumable.
+    public func requestStop(_ cause: RunOutcome.StopCause, reason: String) {
+        let first = stopCause.withLock { current -> Bool in
+            guard current == nil else { return false }
+            current = cause
+            return true
+        }
+        guard first else { return }
+        reporter.report(.stopping(reason: reason))
+        stop.stop(.runStopping)
+    }
+
+    // MARK: The run
+
+    public func run() async throws -> RunOutcome {
+        let began = ContinuousClock.now
+        reapOrphanedProcesses()
+        reporter.report(.runStarted(pipeline: settings.pipelineName, summary: try store.summary(maxFailures: settings.maxFailures),
+                                    maxFailures: settings.maxFailures))
+        let budget = settings.timeBudget.map { budget in
+            Task { [weak self] in
+                try await Task.sleep(for: budget.duration)
+                self?.requestStop(.timeBudget, reason: "time budget of \(budget) reached")
+            }
+        }
+        defer { budget?.cancel() }
+
+        var outcome = RunOutcome()
+        let work = try prepare(try await listSource())
+        outcome.skipped += work.skippedNow
+
+        await withTaskGroup(of: ItemEnd.self) { group in
+            var queue = work.items.makeIterator()
+            var startedAll = false
+            func startNext() {
+                guard !stop.isStopped, let item = queue.next() else {
+                    startedAll = true
+                    return
+                }
+                group.addTask { await self.process(item) }
+            }
+            for _ in 0..<settings.concurrency { startNext() }
+            for await end in group {
+                switch end {
+                case .completed(let size):
+                    outcome.completed += 1
+                    outcome.bytesCompleted += size
+                case .failed: outcome.failed += 1
+                case .skipped: outcome.skipped += 1
+                case .left: outcome.left += 1
+                }
+                startNext()
+            }
+            if !startedAll || stop.isStopped {
+                while queue.next() != nil { outcome.notStarted += 1 }
+            }
+        }
+        outcome.stoppedBy = stopCause.withLock { $0 }
+        outcome.seconds = Double((ContinuousClock.now - began).components.seconds)
+            + Double((ContinuousClock.now - began).components.attoseconds) / 1e18
+        reporter.report(.runFinished(outcome: outcome, summary: try store.summary(maxFailures: settings.maxFailures),
+                                     maxFailures: settings.maxFailures))
+        return outcome
+    }
+
+    /// Lists the source, retrying as its policy says.
+    private func listSource() async throws -> [SourceItem] {
+        let policy = settings.source?.retry ?? .default
+        var random = SystemRandomNumberGenerator()
+        var attempt = 1
+        while true {
+            let attemptStop = StopSignal(parent: stop)
+            let watchdog = settings.source?.timeout.map { limit in
+                Task {
+                    try await Task.sleep(for: limit.duration)
+                    attemptStop.stop(.timedOut)
+                }
+            }
+            defer { watchdog?.cancel() }
+            let context = ListContext(parameters: settings.source?.parameters ?? [:], workdir: settings.workdir, stop: attemptStop) { [reporter, settings] line in
+                reporter.report(.stageLog(path: "", stage: "source", message: settings.redactor.redact(line)))
+            }
+            do {
+                return try await source.list(context)
+            } catch let failure as StageFailure {
+                let message = settings.redactor.redact(failure.message)
+                if failure.kind == .interrupted || stop.isStopped {
+                    throw PipelineError(.sourceUnavailable, "listing was interrupted; nothing was changed")
+                }
+                guard failure.kind == .retryable, attempt < policy.attempts else {
+                    throw PipelineError(.sourceUnavailable, "cannot list the source: \(message)",
+                                        hint: "check the source's connection settings; the state was not changed")
+                }
+                let wait = policy.delay(afterAttempt: attempt, using: &random)
+                reporter.report(.warning("listing failed: \(message); try \(attempt + 1) in \(wait)"))
+                attempt += 1
+                guard await pause(wait) else {
+                    throw PipelineError(.sourceUnavailable, "listing was interrupted; nothing was changed")
+                }
+            }
+        }
+    }
+
+    private struct Work {
+        var items: [SourceItem]
+        var skippedNow: Int
+    }
+
+    /// Records the listing and picks the items to process: unfinished ones first, then new ones.
+    private func prepare(_ listed: [SourceItem]) throws -> Work {
+        var seen = Set<String>()
+        var selected: [SourceItem] = []
+        selected.reserveCapacity(listed.count)
+        for item in listed where seen.insert(item.path).inserted {
+            if settings.source?.selects(path: item.path) ?? true { selected.append(item) }
+        }
+        let changes = try store.recordListing(selected)
+        for path in changes.changed {
+            let workPath = WorkPath(itemPath: path, root: settings.workdir)
+            try? FileManager.default.removeItem(atPath: workPath.partial)
+            try? FileManager.default.removeItem(atPath: workPath.absolute)
+            reporter.report(.notice("\(PlainReporter.displayPath(path)) changed at the source since it was started; its partial work was discarded"))
+        }
+
+        let records = Dictionary(try store.allItems().map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        var resumed: [SourceItem] = [], fresh: [SourceItem] = []
+        var tooLarge: [StateTransition] = []
+        var givenUp = 0
+        for item in selected {
+            guard let record = records[item.path] else { continue }
+            switch record.status {
+            case .completed, .skipped: continue
+            case .failed where record.hasGivenUp(maxFailures: settings.maxFailures):
+                givenUp += 1
+                continue
+            default: break
+            }
+            if let limit = settings.source?.maxSize, item.size > limit.bytes {
+                tooLarge.append(.itemSkipped(path: item.path, reason: "larger than max_size (\(ByteSize.format(item.size)) > \(limit))"))
+                continue
+            }
+            if record.status == .inProgress { resumed.append(item) } else { fresh.append(item) }
+        }
+        if !tooLarge.isEmpty {
+            try store.commit(tooLarge)
+            for case .itemSkipped(let path, let reason) in tooLarge { reporter.report(.itemSkipped(path: path, reason: reason)) }
+        }
+        if givenUp > 0 {
+            reporter.report(.notice("\(givenUp) item\(givenUp == 1 ? "" : "s") failed \(settings.maxFailures) runs and \(givenUp == 1 ? "is" : "are") skipped; `pipeline retry --all-failed` brings them back"))
+        }
+        let items = resumed + fresh
+        reporter.report(.listed(found: listed.count, selected: selected.count, toDo: items.count,
+                                bytesToDo: items.reduce(0) { $0 + $1.size }))
+        return Work(items: items, skippedNow: tooLarge.count)
+    }
+
+    /// Stops external stages that a killed run left behind, so two copies never work on one item.
+    private func reapOrphanedProcesses() {
+        guard let items = try? store.allItems().filter({ $0.status == .inProgress }) else { return }
+        for item in items {
+            for record in (try? store.stageRecords(for: item.path).values.map { $0 }) ?? []
+            where record.status == .running {
+                if let pid = record.processID, let start = record.processStart, ChildProcess.reapOrphan(pid: pid, startTime: start) {
+                    reporter.report(.notice("stopped stage process \(pid) left running by an earlier run (\(record.stage) of \(PlainReporter.displayPath(item.path)))"))
+                }
+            }
+        }
+    }
+
+    // MARK: One item
+
+    private enum ItemEnd: Sendable {
+        case completed(Int64), failed, skipped, left
+    }
+
+    private func process(_ item: SourceItem) async -> ItemEnd {
+        do {
+            return try await travel(item)
+        } catch {
+            // The state could not be written (disk full, file removed): stop cleanly rather than
+            // go on without a record.
+            reporter.report(.warning("\(settings.redactor.redact("\(error)")); stopping the run"))
+            requestStop(.signal, reason: "the state could not be written")
+            return .left
+        }
+    }
+
+    private func travel(_ item: SourceItem) async throws -> ItemEnd {
+        let path = item.path
+        let workPath = WorkPath(itemPath: path, root: settings.workdir)
+        var records = try store.stageRecords(for: path)
+        var journey = ItemJourney(plan: steps.map(\.plan))
+        var action = journey.resume(done: steps.map { records[$0.name]?.status == .done }) { index in
+            steps[index].stage.outputsAreValid(records[steps[index].name]?.outputs ?? [:], workdir: settings.workdir)
+        }
+        var pending: [StateTransition] = []
+        var lastError = "its recorded output is no longer there"
+        var random = SystemRandomNumberGenerator()
+
+        while true {
+            switch action {
+            case .run(let index, let attempt):
+                let step = steps[index]
+                if stop.isStopped {
+                    if !pending.isEmpty { try store.commit(pending) }
+                    reporter.report(.itemLeft(path: path, stage: step.name))
+                    return .left
+                }
+                try store.commit(pending + [.stageStarted(path: path, stage: step.name, attempt: attempt)])
+                pending = []
+                reporter.report(.stageStarted(path: path, stage: step.name, attempt: attempt))
+                let checkpoint = attempt > 1 ? try store.stageRecords(for: path)[step.name]?.checkpoint : records[step.name]?.checkpoint
+                let began = ContinuousClock.now
+                switch await attemptStage(step, item: item, attempt: attempt, workPath: workPath, records: records, checkpoint: checkpoint) {
+                case .success(.done(let outputs)):
+                    var record = StageRecord(stage: step.name, status: .done, outputs: outputs)
+                    record.updatedAt = Date().timeIntervalSince1970
+                    records[step.name] = record
+                    pending.append(.stageDone(path: path, stage: step.name, outputs: outputs))
+                    let elapsed = ContinuousClock.now - began
+                    reporter.report(.stageDone(path: path, stage: step.name,
+                                               seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+                    action = journey.stageSucceeded()
+                case .success(.skip(let reason)):
+                    action = journey.stageSkipped(reason: settings.redactor.redact(reason))
+                case .failure(let failure):
+                    lastError = settings.redactor.redact(failure.message)
+                    action = journey.stageFailed(failure, inputProducer: producerOfInput(before: index, records: records), random: &random)
+                }
+
+            case .retry(let index, let attempt, let wait):
+                let step = steps[index]
+                try store.commit(pending + [.stageAttemptFailed(path: path, stage: step.name, attempt: attempt - 1, error: lastError)])
+                pending = []
+                reporter.report(.stageRetrying(path: path, stage: step.name, attempt: attempt, after: wait, error: lastError))
+                guard await pause(wait) else {
+                    reporter.report(.itemLeft(path: path, stage: step.name))
+                    return .left
+                }
+                action = .run(stage: index, attempt: attempt)
+
+            case .backTo(let index, let discarding):
+                let names = discarding.map { steps[$0].name }
+                for name in names {
+                    if let file = records[name]?.outputs[StageOutputs.file]?.stringValue {
+                        try? FileManager.default.removeItem(atPath: WorkPath(itemPath: file, root: settings.workdir).absolute)
+                    }
+                    records[name] = nil
+                }
+                try? FileManager.default.removeItem(atPath: workPath.partial)
+                try store.commit(pending + [.stagesReset(path: path, stages: names)])
+                pending = []
+                reporter.report(.wentBack(path: path, to: steps[index].name, reason: lastError))
+                action = journey.proceedAfterBacktrack()
+
+            case .complete:
+                try store.commit(pending + [.itemCompleted(path: path, stage: steps.last?.name)])
+                reporter.report(.itemCompleted(path: path, size: item.size))
+                return .completed(item.size)
+
+            case .skip(let reason):
+                try store.commit(pending + [.itemSkipped(path: path, reason: reason)])
+                reporter.report(.itemSkipped(path: path, reason: reason))
+                return .skipped
+
+            case .fail(let index, let message):
+                let step = steps[index]
+                let error = settings.redactor.redact(message)
+                try store.commit(pending + [
+                    .stageAttemptFailed(path: path, stage: step.name, attempt: journey.attempt, error: error),
+                    .itemFailed(path: path, stage: step.name, error: error),
+                ])
+                let failures = try store.item(path)?.failures ?? 1
+                reporter.report(.itemFailed(path: path, stage: step.name, error: error, failures: failures,
+                                            givenUp: failures >= settings.maxFailures))
+                return .failed
+
+            case .leave(let index):
+                if !pending.isEmpty { try store.commit(pending) }
+                reporter.report(.itemLeft(path: path, stage: steps[index].name))
+                return .left
+            }
+        }
+    }
+
+    /// Runs one attempt of a stage under its timeout.
+    private func attemptStage(_ step: PipelineStep, item: SourceItem, attempt: Int, workPath: WorkPath,
+                              records: [String: StageRecord], checkpoint: [String: JSONValue]?) async -> Result<StageResult, StageFailure> {
+        let attemptStop = StopSignal(parent: stop)
+        let watchdog = step.timeout.map { limit in
+            Task {
+                try await Task.sleep(for: limit.duration)
+                attemptStop.stop(.timedOut)
+            }
+        }
+        defer { watchdog?.cancel() }
+        let done = steps.filter { records[$0.name]?.status == .done }
+        let producer = producerOfInput(before: steps.firstIndex { $0.name == step.name } ?? steps.count, records: records)
+        let context = StageContext(
+            stageName: step.name, item: item, attempt: attempt, workdir: settings.workdir, target: workPath,
+            inputFile: producer.flatMap { records[steps[$0].name]?.outputs[StageOutputs.file]?.stringValue }.map { settings.workdir + "/" + $0 },
+            earlierOutputs: Dictionary(uniqueKeysWithValues: done.map { ($0.name, records[$0.name]?.outputs ?? [:]) }),
+            checkpoint: checkpoint, stop: attemptStop,
+            events: ItemEventSink(path: item.path, stage: step.name, store: store, reporter: reporter, redactor: settings.redactor))
+        do {
+            let result = try await step.stage.run(context)
+            return .success(result)
+        } catch var failure as StageFailure {
+            if stop.reason == .runStopping { failure = .interrupted }
+            if attemptStop.reason == .timedOut, failure.kind == .interrupted {
+                failure = .retryable("\(step.name) timed out after \(step.timeout?.description ?? "?")")
+            }
+            return .failure(failure)
+        } catch {
+            if stop.reason == .runStopping { return .failure(.interrupted) }
+            return .failure(.retryable("\(error)"))
+        }
+    }
+
+    /// The last done stage before `index` whose outputs name a local file.
+    private func producerOfInput(before index: Int, records: [String: StageRecord]) -> Int? {
+        (0..<min(index, steps.count)).last { position in
+            guard let record = records[steps[position].name], record.status == .done else { return false }
+            return record.outputs[StageOutputs.file] != nil
+        }
+    }
+
+    /// Waits, waking early when the run stops; returns false if it did.
+    private func pause(_ wait: TimeSpan) async -> Bool {
+        let deadline = ContinuousClock.now + wait.duration
+        while ContinuousClock.now < deadline {
+            if stop.isStopped { return false }
+            try? await Task.sleep(for: min(deadline - ContinuousClock.now, .milliseconds(100)))
+        }
+        return !stop.isStopped
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+
+/// `pipeline run`: loads the file, opens and locks the state, runs the orchestrator under a signal
+/// trap, and closes the state so it is one file again.
+public struct PipelineRunner: Sendable {
+    /// Command-line overrides of the pipeline file.
+    public struct Overrides: Sendable {
+        public var statePath: String?
+        public var workdir: String?
+        public var concurrency: Int?
+        public var timeBudget: TimeSpan?
+
+        public init(statePath: String? = nil, workdir: String? = nil, concurrency: Int? = nil, timeBudget: TimeSpan? = nil) {
+            self.statePath = statePath
+            self.workdir = workdir
+            self.concurrency = concurrency
+            self.timeBudget = timeBudget
+        }
+
+        public func applied(to pipeline: PipelineFile) -> PipelineFile {
+            var pipeline = pipeline
+            let here = PathResolver.currentDirectory
+            if let statePath { pipeline.statePath = PathResolver.absolute(statePath, relativeTo: here) }
+            if let workdir { pipeline.workdir = PathResolver.absolute(workdir, relativeTo: here) }
+            if let concurrency { pipeline.concurrency = concurrency }
+            if let timeBudget { pipeline.timeBudget = timeBudget }
+            return pipeline
+        }
+    }
+
+    public var catalog: any StageCatalog
+    public var logFormat: LogFormat
+    public var isTerminal: Bool
+
+    public init(catalog: any StageCatalog, logFormat: LogFormat, isTerminal: Bool) {
+        self.catalog = catalog
+        self.logFormat = logFormat
+        self.isTerminal = isTerminal
+    }
+
+    public func makeReporter(redactor: SecretRedactor) -> any Reporter {
+        let writer = LineWriter(redactor: redactor)
+        switch logFormat {
+        case .json: return JSONReporter(writer: writer)
+        case .plain: return PlainReporter(writer: writer)
+        case .auto: return isTerminal ? TerminalReporter(writer: writer) : PlainReporter(writer: writer)
+        }
+    }
+
+    public func run(_ pipeline: PipelineFile) async throws -> ExitStatus {
+        let session = try PipelineSession.forWriting(pipeline: pipeline, stateOverride: nil, create: true)
+        defer { try? session.close() }
+        do {
+            try FileManager.default.createDirectory(atPath: pipeline.workdir, withIntermediateDirectories: true)
+        } catch {
+            throw PipelineError(.io, "cannot create the work directory '\(pipeline.workdir)': \(error.localizedDescription)")
+        }
+        let factory = StageFactory(catalog: catalog)
+        let source = try factory.source(for: pipeline)
+        let steps = try pipeline.stages.map { PipelineStep(definition: $0, stage: try factory.stage($0, in: pipeline)) }
+        let settings = RunSettings(pipeline: pipeline)
+        let reporter = makeReporter(redactor: settings.redactor)
+        let orchestrator = Orchestrator(settings: settings, source: source, steps: steps, store: session.store, reporter: reporter)
+        let trap = SignalTrap { name in
+            orchestrator.requestStop(.signal, reason: "\(name) received; stopping running stages and saving the state")
+        }
+        defer { trap.cancel() }
+        let outcome: RunOutcome
+        do {
+            outcome = try await orchestrator.run()
+        } catch {
+            reporter.finish()
+            throw error
+        }
+        reporter.finish()
+        try session.close()
+        return outcome.exitStatus
+    }
+
+    /// Lists the source and says what a run would do for each item, changing nothing.
+    public func dryRun(_ pipeline: PipelineFile) async throws -> [String] {
+        let store: (any StateStore)? = FileManager.default.fileExists(atPath: pipeline.statePath)
+            ? try SQLiteStateStore(path: pipeline.statePath, create: false, readOnly: true) : nil
+        defer { try? store?.close() }
+        let factory = StageFactory(catalog: catalog)
+        let source = try factory.source(for: pipeline)
+        let steps = try pipeline.stages.map { PipelineStep(definition: $0, stage: try factory.stage($0, in: pipeline)) }
+        let redactor = SecretRedactor(secrets: pipeline.secrets)
+        let listed: [SourceItem]
+        do {
+            listed = try await source.list(ListContext(parameters: pipeline.source.parameters, workdir: pipeline.workdir, stop: StopSignal()) { _ in })
+        } catch let failure as StageFailure {
+            throw PipelineError(.sourceUnavailable, "cannot list the source: \(redactor.redact(failure.message))")
+        }
+        let records = Dictionary(try store?.allItems().map { ($0.path, $0) } ?? [], uniquingKeysWith: { first, _ in first })
+        var lines: [String] = []
+        var counts: [String: Int] = [:]
+        for item in listed where pipeline.source.selects(path: item.path) {
+            let shown = PlainReporter.displayPath(item.path)
+            let record = records[item.path]
+            let line: String
+            if record?.status == .completed { line = "done      \(shown)" }
+            else if record?.status == .skipped { line = "skipped   \(shown): \(record?.skipReason ?? "")" }
+            else if record?.hasGivenUp(maxFailures: pipeline.maxFailures) == true { line = "gave up   \(shown) (`pipeline retry` to try again)" }
+            else if let limit = pipeline.source.maxSize, item.size > limit.bytes { line = "too large \(shown) (\(ByteSize.format(item.size)) > \(limit))" }
+            else {
+                let stageRecords = try store?.stageRecords(for: item.path) ?? [:]
+                var journey = ItemJourney(plan: steps.map(\.plan))
+                let action = journey.resume(done: steps.map { stageRecords[$0.name]?.status == .done }) { index in
+                    steps[index].stage.outputsAreValid(stageRecords[steps[index].name]?.outputs ?? [:], workdir: pipeline.workdir)
+                }
+                switch action {
+                case .run(let index, _), .backTo(let index, _):
+                    line = (record == nil ? "new       " : "resume    ") + "\(shown) at \(steps[index].name)"
+                default:
+                    line = "done      \(shown)"
+                }
+            }
+            counts[String(line.prefix(9)).trimmingCharacters(in: .whitespaces), default: 0] += 1
+            lines.append(line)
+        }
+        lines.append("dry run: " + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + "; nothing was changed")
+        return lines.map(redactor.redact)
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+/// A pipeline file with its state opened: what every command that reads or changes the state starts from.
+public struct PipelineSession: Sendable {
+    public var pipeline: PipelineFile?
+    public var statePath: String
+    public var store: any StateStore
+    /// Held while the session changes the state; nil for read-only sessions.
+    public var lock: StateLock?
+    public var maxFailures: Int
+
+    /// Finds the state from `--state` or the pipeline file's `state:`; refuses when neither is given.
+    public static func statePath(pipeline: PipelineFile?, override: String?) throws -> String {
+        if let override { return PathResolver.absolute(override, relativeTo: PathResolver.currentDirectory) }
+        if let pipeline { return pipeline.statePath }
+        throw PipelineError(.usage, "no state file given", hint: "name the pipeline file, or pass --state PATH")
+    }
+
+    /// Opens the state for changing: takes the lock first, creates the file when `create`.
+    public static func forWriting(pipeline: PipelineFile?, stateOverride: String?, create: Bool) throws -> PipelineSession {
+        let path = try statePath(pipeline: pipeline, override: stateOverride)
+        let lock = try StateLock(statePath: path)
+        let store = try SQLiteStateStore(path: path, create: create)
+        return PipelineSession(pipeline: pipeline, statePath: path, store: store, lock: lock, maxFailures: pipeline?.maxFailures ?? 3)
+    }
+
+    /// Opens the state to look at it; works while a run holds the lock.
+    public static func forReading(pipeline: PipelineFile?, stateOverride: String?) throws -> PipelineSession {
+        let path = try statePath(pipeline: pipeline, override: stateOverride)
+        let store = try SQLiteStateStore(path: path, create: false, readOnly: true)
+        return PipelineSession(pipeline: pipeline, statePath: path, store: store, lock: nil, maxFailures: pipeline?.maxFailures ?? 3)
+    }
+
+    public func close() throws { try store.close() }
+}

@@ -1,0 +1,25 @@
+/// One stage of a pipeline, ready to run: its definition from the file and its instance.
+public struct PipelineStep: Sendable {
+    public var name: String
+    public var stage: any Stage
+    public var retry: RetryPolicy
+    public var timeout: TimeSpan?
+    public var isIrreversible: Bool
+
+    public init(name: String, stage: any Stage, retry: RetryPolicy = .default, timeout: TimeSpan? = nil, isIrreversible: Bool? = nil) {
+        self.name = name
+        self.stage = stage
+        self.retry = retry
+        self.timeout = timeout
+        self.isIrreversible = isIrreversible ?? stage.isIrreversible
+    }
+
+    public init(definition: StageDefinition, stage: any Stage) {
+        self.init(name: definition.name, stage: stage, retry: definition.retry, timeout: definition.timeout,
+                  isIrreversible: definition.irreversible)
+    }
+
+    var plan: ItemJourney.StagePlan {
+        ItemJourney.StagePlan(name: name, retry: retry, isIrreversible: isIrreversible)
+    }
+}

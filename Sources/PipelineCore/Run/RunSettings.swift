@@ -1,0 +1,27 @@
+/// What the orchestrator needs from the pipeline file (and command-line overrides).
+public struct RunSettings: Sendable {
+    public var pipelineName: String
+    public var workdir: String
+    public var concurrency: Int
+    public var maxFailures: Int
+    public var timeBudget: TimeSpan?
+    public var source: SourceDefinition?
+    public var redactor: SecretRedactor
+
+    public init(pipelineName: String, workdir: String, concurrency: Int, maxFailures: Int, timeBudget: TimeSpan?,
+                source: SourceDefinition?, redactor: SecretRedactor) {
+        self.pipelineName = pipelineName
+        self.workdir = workdir
+        self.concurrency = concurrency
+        self.maxFailures = maxFailures
+        self.timeBudget = timeBudget
+        self.source = source
+        self.redactor = redactor
+    }
+
+    public init(pipeline: PipelineFile) {
+        self.init(pipelineName: pipeline.name, workdir: pipeline.workdir, concurrency: pipeline.concurrency,
+                  maxFailures: pipeline.maxFailures, timeBudget: pipeline.timeBudget, source: pipeline.source,
+                  redactor: SecretRedactor(secrets: pipeline.secrets))
+    }
+}

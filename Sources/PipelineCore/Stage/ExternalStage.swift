@@ -1,0 +1,135 @@
+import Foundation
+import Synchronization
+
+/// An executable (rclone wrapper, shell or Python script) behind the `Stage` and `SourceStage` faces.
+///
+/// Exit status 0 is success, 75 (EX_TEMPFAIL) a retryable failure, anything else a failure of the
+/// item for this run. A `result` line, when printed, says more (outputs, skip, error message).
+public struct ExternalStage: Stage, SourceStage {
+    public static let retryableExitStatus: Int32 = 75
+
+    public let name: String
+    public let executable: String
+    public let parameters: [String: JSONValue]
+    public let stopGrace: TimeSpan
+    public let redactor: SecretRedactor
+    public let isIrreversible: Bool
+
+    public init(name: String, executable: String, parameters: [String: JSONValue],
+                stopGrace: TimeSpan, redactor: SecretRedactor, irreversible: Bool = false) {
+        self.name = name
+        self.executable = executable
+        self.parameters = parameters
+        self.stopGrace = stopGrace
+        self.redactor = redactor
+        self.isIrreversible = irreversible
+    }
+
+    private var displayName: String { (executable as NSString).lastPathComponent }
+
+    public func run(_ context: StageContext) async throws -> StageResult {
+        let request = ExternalStageMessage.runRequest(context, stageName: name, parameters: parameters)
+        let collected = Collected()
+        let exit = try await execute(request: request, stop: context.stop, started: { pid in
+            try? context.events.processStarted(pid: pid)
+        }, line: { line in
+            switch ExternalStageMessage.parse(line) {
+            case .progress(let bytes, let total): context.progress(bytes: bytes, total: total)
+            case .log(let message), .text(let message): context.log(redactor.redact(message))
+            case .malformed(let problem): context.log("\(displayName): \(redactor.redact(problem))")
+            case .checkpoint(let values):
+                do { try context.saveCheckpoint(values) } catch { collected.setCheckpointFailure("\(error)") }
+            case .item: context.log("\(displayName): ignored an item line (only a source lists items)")
+            case .result(let result): collected.setResult(result)
+            }
+        }, stderr: { context.log(redactor.redact($0)) })
+
+        if let failure = collected.checkpointFailure {
+            throw StageFailure.retryable("could not record a checkpoint: \(failure)")
+        }
+        try throwIfStopped(exit)
+        let result = collected.result
+        if exit.status == 0 {
+            switch result {
+            case .ok(let outputs)?: return .done(try normalised(outputs, workdir: context.workdir))
+            case .skip(let reason)?: return .skip(reason: redactor.redact(reason))
+            case .error(let message, let retryable, let badInput)?:
+                throw StageFailure(badInput ? .badInput : (retryable ? .retryable : .permanent), redactor.redact(message))
+            case nil: return .done([:])
+            }
+        }
+        let message: String
+        if case .error(let reported, _, _)? = result { message = redactor.redact(reported) }
+        else if let signal = exit.signal { message = "\(displayName) was killed by signal \(signal)" }
+        else { message = "\(displayName) exited with status \(exit.status ?? -1)" }
+        if case .error(_, _, true)? = result { throw StageFailure(.badInput, message) }
+        throw StageFailure(exit.status == Self.retryableExitStatus ? .retryable : .permanent, message)
+    }
+
+    public func list(_ context: ListContext) async throws -> [SourceItem] {
+        let request = ExternalStageMessage.listRequest(context, parameters: parameters)
+        let collected = Collected()
+        let exit = try await execute(request: request, stop: context.stop, started: { _ in }, line: { line in
+            switch ExternalStageMessage.parse(line) {
+            case .item(let item): collected.addItem(item)
+            case .result(let result): collected.setResult(result)
+            case .log(let message), .text(let message): context.log(redactor.redact(message))
+            case .malformed(let problem): collected.setResult(.error(message: problem, retryable: false, badInput: false))
+            case .progress, .checkpoint: break
+            }
+        }, stderr: { context.log(redactor.redact($0)) })
+        try throwIfStopped(exit)
+        if case .error(let message, let retryable, _)? = collected.result {
+            throw StageFailure(retryable ? .retryable : .permanent, "listing failed: \(redactor.redact(message))")
+        }
+        guard exit.status == 0 else {
+            throw StageFailure(exit.status == Self.retryableExitStatus ? .retryable : .permanent,
+                               "listing with \(displayName) failed (exit status \(exit.status.map(String.init) ?? "signal \(exit.signal ?? 0)"))")
+        }
+        return collected.items
+    }
+
+    private func execute(request: JSONValue, stop: StopSignal, started: @escaping @Sendable (Int32) async -> Void,
+                         line: @escaping @Sendable (String) -> Void, stderr: @escaping @Sendable (String) -> Void) async throws -> ChildProcess.Exit {
+        let child = ChildProcess(executable: executable)
+        return try await child.run(input: Data((request.jsonText() + "\n").utf8), stop: stop, grace: stopGrace,
+                                   started: started, stdoutLine: line, stderrLine: stderr)
+    }
+
+    private func throwIfStopped(_ exit: ChildProcess.Exit) throws {
+        switch exit.stoppedBecause {
+        case .runStopping?: throw StageFailure.interrupted
+        case .timedOut?: throw StageFailure.retryable("\(displayName) timed out")
+        case nil: return
+        }
+    }
+
+    /// File outputs become relative to the work directory; one pointing outside it is refused.
+    private func normalised(_ outputs: [String: JSONValue], workdir: String) throws -> [String: JSONValue] {
+        guard let file = outputs[StageOutputs.file]?.stringValue, file.hasPrefix("/") else { return outputs }
+        let standardised = (file as NSString).standardizingPath
+        guard standardised.hasPrefix(workdir + "/") else {
+            throw StageFailure.permanent("\(displayName) reported a file outside the work directory: \(standardised)")
+        }
+        var result = outputs
+        result[StageOutputs.file] = .string(String(standardised.dropFirst(workdir.count + 1)))
+        return result
+    }
+}
+
+/// What the output readers gather while the process runs.
+private final class Collected: Sendable {
+    private struct State {
+        var items: [SourceItem] = []
+        var result: ExternalStageMessage.Result?
+        var checkpointFailure: String?
+    }
+    private let state = Mutex(State())
+
+    func addItem(_ item: SourceItem) { state.withLock { $0.items.append(item) } }
+    func setResult(_ result: ExternalStageMessage.Result) { state.withLock { $0.result = result } }
+    func setCheckpointFailure(_ failure: String) { state.withLock { $0.checkpointFailure = failure } }
+    var checkpointFailure: String? { state.withLock { $0.checkpointFailure } }
+    var items: [SourceItem] { state.withLock { $0.items } }
+    var result: ExternalStageMessage.Result? { state.withLock { $0.result } }
+}

@@ -1,0 +1,90 @@
+/// Everything a stage gets for one attempt on one item.
+public struct StageContext: Sendable {
+    public var stageName: String
+    public var item: SourceItem
+    /// 1 for the first try in this run.
+    public var attempt: Int
+    public var workdir: String
+    /// Where a stage that produces the item's local file puts it: inside the work directory,
+    /// derived from the item's path so that no remote name can escape.
+    public var target: WorkPath
+    /// The item's current local file (absolute), from the latest earlier stage that produced one.
+    public var inputFile: String?
+    /// Outputs of the stages already done for this item, by stage name.
+    public var earlierOutputs: [String: [String: JSONValue]]
+    /// What this stage saved with `saveCheckpoint` in an attempt that was cut off (an upload session).
+    public var checkpoint: [String: JSONValue]?
+    /// Set when the stage must stop; long work checks it between chunks.
+    public var stop: StopSignal
+    let events: any StageEventSink
+
+    public init(
+        stageName: String, item: SourceItem, attempt: Int, workdir: String,
+        target: WorkPath, inputFile: String?, earlierOutputs: [String: [String: JSONValue]],
+        checkpoint: [String: JSONValue]?, stop: StopSignal, events: any StageEventSink
+    ) {
+        self.stageName = stageName
+        self.item = item
+        self.attempt = attempt
+        self.workdir = workdir
+        self.target = target
+        self.inputFile = inputFile
+        self.earlierOutputs = earlierOutputs
+        self.checkpoint = checkpoint
+        self.stop = stop
+        self.events = events
+    }
+
+    /// Reports bytes done so far for this item in this stage (including any resumed part).
+    public func progress(bytes: Int64, total: Int64?) { events.progress(bytes: bytes, total: total) }
+
+    /// A line for the log, attributed to this stage and item.
+    public func log(_ message: String) { events.log(message) }
+
+    /// Records resumption data durably before going on (an upload session URL before the first byte).
+    public func saveCheckpoint(_ values: [String: JSONValue]) throws {
+        try events.checkpoint(values)
+    }
+
+    /// The item's local file, or a permanent failure saying no earlier stage produced one.
+    public func requireInputFile() throws -> String {
+        guard let inputFile else {
+            throw StageFailure.permanent("stage '\(stageName)' needs a local file, but no earlier stage produced one (put a fetch stage before it)")
+        }
+        return inputFile
+    }
+}
+
+/// Where a stage's progress, log lines and checkpoints go; the orchestrator provides it.
+public protocol StageEventSink: Sendable {
+    func progress(bytes: Int64, total: Int64?)
+    func log(_ message: String)
+    /// Commits the values to the state before returning.
+    func checkpoint(_ values: [String: JSONValue]) throws
+    /// Records the pid of an external stage's process, so a later run can stop it if this one dies.
+    func processStarted(pid: Int32) throws
+}
+
+/// Discards events; for listing and for tests.
+public struct SilentEventSink: StageEventSink {
+    public init() {}
+    public func progress(bytes: Int64, total: Int64?) {}
+    public func log(_ message: String) {}
+    public func checkpoint(_ values: [String: JSONValue]) throws {}
+    public func processStarted(pid: Int32) throws {}
+}
+
+/// What a source stage gets.
+public struct ListContext: Sendable {
+    public var parameters: [String: JSONValue]
+    public var workdir: String
+    public var stop: StopSignal
+    public var log: @Sendable (String) -> Void
+
+    public init(parameters: [String: JSONValue], workdir: String, stop: StopSignal, log: @escaping @Sendable (String) -> Void) {
+        self.parameters = parameters
+        self.workdir = workdir
+        self.stop = stop
+        self.log = log
+    }
+}

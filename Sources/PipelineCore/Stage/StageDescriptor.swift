@@ -1,0 +1,94 @@
+/// What the pipeline-file loader and `pipeline stages` know about a built-in stage before running it.
+public struct StageDescriptor: Sendable {
+    /// A `with:` key the stage understands.
+    public struct Parameter: Sendable {
+        public var name: String
+        public var isRequired: Bool
+        public var summary: String
+
+        public init(_ name: String, required: Bool = false, _ summary: String) {
+            self.name = name
+            self.isRequired = required
+            self.summary = summary
+        }
+    }
+
+    /// How an instance is made from its validated `with:` parameters. Throwing here (a bad value)
+    /// is a configuration error, reported at the stage's place in the file.
+    public enum Factory: Sendable {
+        case source(@Sendable (StageSetup) throws -> any SourceStage)
+        case item(@Sendable (StageSetup) throws -> any Stage)
+    }
+
+    public var name: String
+    public var summary: String
+    public var parameters: [Parameter]
+    public var factory: Factory
+
+    public init(name: String, summary: String, parameters: [Parameter], factory: Factory) {
+        self.name = name
+        self.summary = summary
+        self.parameters = parameters
+        self.factory = factory
+    }
+
+    public var isSource: Bool {
+        if case .source = factory { return true }
+        return false
+    }
+}
+
+/// Everything a stage factory may look at.
+public struct StageSetup: Sendable {
+    public var stageName: String
+    public var parameters: [String: JSONValue]
+    public var workdir: String
+    /// The pipeline file's folder, against which relative paths in parameters resolve.
+    public var baseDirectory: String
+    public var location: SourceLocation
+    /// The source's `with:`, so a fetch stage can default to the place the source lists.
+    public var sourceParameters: [String: JSONValue]
+
+    public init(stageName: String, parameters: [String: JSONValue], workdir: String, baseDirectory: String,
+                location: SourceLocation, sourceParameters: [String: JSONValue] = [:]) {
+        self.stageName = stageName
+        self.sourceParameters = sourceParameters
+        self.parameters = parameters
+        self.workdir = workdir
+        self.baseDirectory = baseDirectory
+        self.location = location
+    }
+
+    /// A required string parameter.
+    public func string(_ key: String) throws -> String {
+        guard let value = parameters[key]?.stringValue, !value.isEmpty else {
+            throw location.error("stage '\(stageName)' needs 'with: { \(key): … }'")
+        }
+        return value
+    }
+
+    /// A path parameter made absolute against the pipeline file's folder.
+    public func path(_ key: String) throws -> String {
+        PathResolver.absolute(try string(key), relativeTo: baseDirectory)
+    }
+
+    /// An optional size parameter such as `rate_limit: 10MB`.
+    public func byteSize(_ key: String) throws -> ByteSize? {
+        guard let raw = parameters[key] else { return nil }
+        guard let text = raw.stringValue, let size = ByteSize(parsing: text) else {
+            throw location.error("stage '\(stageName)': '\(key)' must be a size such as 10MB or 1.5GiB, got '\(raw.stringValue ?? raw.jsonText())'")
+        }
+        return size
+    }
+}
+
+/// The stages `uses:` can name. The built-in module provides one; tests may provide their own.
+public protocol StageCatalog: Sendable {
+    var descriptors: [StageDescriptor] { get }
+}
+
+extension StageCatalog {
+    public func descriptor(named name: String) -> StageDescriptor? {
+        descriptors.first { $0.name == name }
+    }
+}

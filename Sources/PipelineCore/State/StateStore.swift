@@ -1,0 +1,37 @@
+/// Durable per-item, per-stage state: the seam between the orchestrator and where state lives.
+///
+/// The embedded driver is `SQLiteStateStore`; others (a server database, for runners that share
+/// work) fit behind the same protocol. Every method is a small, bounded amount of work: never a
+/// rewrite of the whole state.
+public protocol StateStore: Sendable {
+    /// Commits the transitions atomically and durably (survives `kill -9`) before returning.
+    func commit(_ transitions: [StateTransition]) throws
+
+    /// Records a fresh listing: adds new items, updates sizes, and resets unfinished items whose
+    /// size or modification time changed.
+    func recordListing(_ items: [SourceItem]) throws -> ListingChanges
+
+    func item(_ path: String) throws -> ItemRecord?
+    func stageRecords(for path: String) throws -> [String: StageRecord]
+    /// Every item, in the order first listed.
+    func allItems() throws -> [ItemRecord]
+    func summary(maxFailures: Int) throws -> StateSummary
+
+    /// Makes failed (and skipped) items eligible again; returns how many changed.
+    func retry(paths: [String]?, includeSkipped: Bool) throws -> Int
+    /// Forgets an item entirely, so the next run processes it from the start.
+    func forget(path: String) throws -> Bool
+
+    /// Replaces items with imported records (seed import), in one transaction.
+    func importItems(_ records: [ItemRecord]) throws
+
+    func metadata(_ key: String) throws -> String?
+    func setMetadata(_ key: String, _ value: String) throws
+
+    /// Flushes and closes; afterwards the state is one self-contained file.
+    func close() throws
+}
+
+extension StateStore {
+    public func commit(_ transition: StateTransition) throws { try commit([transition]) }
+}

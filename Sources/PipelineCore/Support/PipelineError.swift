@@ -1,0 +1,89 @@
+/// An error that stops a command, with what happened, what to do next, and the exit status it maps to.
+///
+/// One struct with a `code` rather than a wide public enum, so new kinds do not break callers; the
+/// mapping from kind to exit status lives here and nowhere else.
+public struct PipelineError: Error, Sendable, CustomStringConvertible {
+    public enum Code: Sendable, Hashable {
+        /// The command line itself was wrong.
+        case usage
+        /// The pipeline file (or something it names) is invalid.
+        case configuration
+        /// A named input file does not exist or cannot be read.
+        case missingInput
+        /// A state file or import file exists but is not ours, or is damaged.
+        case badData
+        /// Another run holds the state file.
+        case stateLocked
+        /// The source could not be listed.
+        case sourceUnavailable
+        /// Reading or writing local files failed.
+        case io
+        /// A defect in pipeline itself.
+        case internalError
+    }
+
+    public var code: Code
+    public var message: String
+    /// What the user can do about it; printed on its own line.
+    public var hint: String?
+
+    public init(_ code: Code, _ message: String, hint: String? = nil) {
+        self.code = code
+        self.message = message
+        self.hint = hint
+    }
+
+    public var description: String {
+        guard let hint else { return message }
+        return "\(message)\n  hint: \(hint)"
+    }
+
+    public var exitStatus: ExitStatus {
+        switch code {
+        case .usage: return .usage
+        case .configuration: return .configuration
+        case .missingInput: return .missingInput
+        case .badData: return .badData
+        case .stateLocked: return .stateLocked
+        case .sourceUnavailable: return .sourceUnavailable
+        case .io: return .ioError
+        case .internalError: return .internalError
+        }
+    }
+}
+
+/// The documented exit statuses of `pipeline` (sysexits.h where one fits). README lists them.
+public enum ExitStatus: Int32, Sendable, CaseIterable {
+    /// Every listed item is completed or skipped: nothing is left to do.
+    case success = 0
+    /// The run ended normally but some items failed (recorded in the state; run again to retry them).
+    case itemsFailed = 1
+    case usage = 64
+    case badData = 65
+    case missingInput = 66
+    case sourceUnavailable = 69
+    case internalError = 70
+    case ioError = 74
+    /// Work remains and the state is saved: the time budget ran out or a stop was requested
+    /// (EX_TEMPFAIL: run again to continue).
+    case stoppedEarly = 75
+    /// The state file is held by another running `pipeline run`.
+    case stateLocked = 73
+    case configuration = 78
+
+    public var meaning: String {
+        switch self {
+        case .success: return "all listed items are completed or skipped"
+        case .itemsFailed: return "the run finished, some items failed (run again to retry them)"
+        case .usage: return "command line usage error"
+        case .badData: return "a state or import file is damaged or not ours (left untouched)"
+        case .missingInput: return "a named file does not exist"
+        case .sourceUnavailable: return "the source could not be listed"
+        case .internalError: return "internal error"
+        case .ioError: return "local file input/output error"
+        case .stoppedEarly: return "stopped early (time budget, SIGINT or SIGTERM); state saved, run again to continue"
+        case .stateLocked: return "the state file is in use by another run"
+        case .configuration: return "the pipeline file is invalid"
+        }
+    }
+}

@@ -1,0 +1,17 @@
+import ArgumentParser
+import Foundation
+import PipelineCore
+
+@main
+struct PipelineCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pipeline",
+        abstract: "Moves large media libraries through declarative, resumable stages (list → fetch → verify → upload → cleanup).",
+        discussion: "Exit statuses:\n" + ExitStatus.allCases.map { "  \($0.rawValue)  \($0.meaning)" }.joined(separator: "\n"),
+        version: "0.1.0",
+        subcommands: [
+            RunCommand.self, ValidateCommand.self, StatusCommand.self, StateCommand.self,
+            RetryCommand.self, ForgetCommand.self, StagesCommand.self,
+        ]
+    )
+}

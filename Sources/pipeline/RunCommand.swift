@@ -1,0 +1,51 @@
+import ArgumentParser
+import BuiltinStages
+import Foundation
+import PipelineCore
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run every listed item through the stages, continuing where the last run stopped."
+    )
+
+    @Argument(help: "The pipeline file (YAML).")
+    var file: String
+
+    @Option(help: "The state file (overrides 'state:').")
+    var state: String?
+
+    @Option(help: "The work directory (overrides 'workdir:').")
+    var workdir: String?
+
+    @Option(help: "Items in flight at once (overrides 'concurrency:').")
+    var concurrency: Int?
+
+    @Option(help: "Stop starting new work after this long, e.g. 5h30m (overrides 'time_budget:').")
+    var timeBudget: TimeSpan?
+
+    @Flag(help: "List the source and show what would be done; change nothing.")
+    var dryRun = false
+
+    @Option(help: "auto (live progress on a terminal), plain, or json.")
+    var logFormat: LogFormat = .auto
+
+    func validate() throws {
+        if let concurrency, !(1...64).contains(concurrency) {
+            throw ValidationError("--concurrency must be from 1 to 64")
+        }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            let overrides = PipelineRunner.Overrides(statePath: state, workdir: workdir, concurrency: concurrency, timeBudget: timeBudget)
+            let pipeline = overrides.applied(to: try PipelineLoading.loader().load(path: file))
+            let runner = PipelineRunner(catalog: BuiltinStageCatalog(), logFormat: logFormat, isTerminal: isatty(STDOUT_FILENO) == 1)
+            if dryRun {
+                for line in try await runner.dryRun(pipeline) { print(line) }
+                return .success
+            }
+            return try await runner.run(pipeline)
+        }
+    }
+}
