@@ -18,10 +18,10 @@ struct ItemEventSink: StageEventSink {
     }
 
     func checkpoint(_ values: [String: JSONValue]) throws {
-        try store.commit(.stageCheckpoint(path: path, stage: stage, values: values))
+        try store.commitSynchronously([.stageCheckpoint(path: path, stage: stage, values: values)])
     }
 
     func processStarted(pid: Int32) throws {
-        try store.commit(.stageProcess(path: path, stage: stage, processID: pid, processStart: ChildProcess.startTime(of: pid)))
+        try store.commitSynchronously([.stageProcess(path: path, stage: stage, processID: pid, processStart: ChildProcess.startTime(of: pid))])
     }
 }

@@ -128,8 +128,15 @@ public final class Orchestrator: Sendable {
     }
 
     private struct Work {
-        var items: [SourceItem]
+        var items: [WorkItem]
         var skippedNow: Int
+    }
+
+    /// An item to process, and whether the state may hold stage records for it (saves a query
+    /// per item for the many that are new).
+    private struct WorkItem: Sendable {
+        var item: SourceItem
+        var mayHaveStageRecords: Bool
     }
 
     /// Records the listing and picks the items to process: unfinished ones first, then new ones.
@@ -149,7 +156,7 @@ public final class Orchestrator: Sendable {
         }
 
         let records = Dictionary(try store.allItems().map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
-        var resumed: [SourceItem] = [], fresh: [SourceItem] = []
+        var resumed: [WorkItem] = [], fresh: [WorkItem] = []
         var tooLarge: [StateTransition] = []
         var givenUp = 0
         for item in selected {
@@ -165,10 +172,11 @@ public final class Orchestrator: Sendable {
                 tooLarge.append(.itemSkipped(path: item.path, reason: "larger than max_size (\(ByteSize.format(item.size)) > \(limit))"))
                 continue
             }
-            if record.status == .inProgress { resumed.append(item) } else { fresh.append(item) }
+            let work = WorkItem(item: item, mayHaveStageRecords: record.status != .pending || record.stage != nil)
+            if record.status == .inProgress { resumed.append(work) } else { fresh.append(work) }
         }
         if !tooLarge.isEmpty {
-            try store.commit(tooLarge)
+            try store.commitSynchronously(tooLarge)
             for case .itemSkipped(let path, let reason) in tooLarge { reporter.report(.itemSkipped(path: path, reason: reason)) }
         }
         if givenUp > 0 {
@@ -176,7 +184,7 @@ public final class Orchestrator: Sendable {
         }
         let items = resumed + fresh
         reporter.report(.listed(found: listed.count, selected: selected.count, toDo: items.count,
-                                bytesToDo: items.reduce(0) { $0 + $1.size }))
+                                bytesToDo: items.reduce(0) { $0 + $1.item.size }))
         return Work(items: items, skippedNow: tooLarge.count)
     }
 
@@ -199,9 +207,9 @@ public final class Orchestrator: Sendable {
         case completed(Int64), failed, skipped, left
     }
 
-    private func process(_ item: SourceItem) async -> ItemEnd {
+    private func process(_ work: WorkItem) async -> ItemEnd {
         do {
-            return try await travel(item)
+            return try await travel(work.item, mayHaveStageRecords: work.mayHaveStageRecords)
         } catch {
             // The state could not be written (disk full, file removed): stop cleanly rather than
             // go on without a record.
@@ -211,10 +219,10 @@ public final class Orchestrator: Sendable {
         }
     }
 
-    private func travel(_ item: SourceItem) async throws -> ItemEnd {
+    private func travel(_ item: SourceItem, mayHaveStageRecords: Bool) async throws -> ItemEnd {
         let path = item.path
         let workPath = WorkPath(itemPath: path, root: settings.workdir)
-        var records = try store.stageRecords(for: path)
+        var records = mayHaveStageRecords ? try store.stageRecords(for: path) : [:]
         var journey = ItemJourney(plan: steps.map(\.plan))
         var action = journey.resume(done: steps.map { records[$0.name]?.status == .done }) { index in
             steps[index].stage.outputsAreValid(records[steps[index].name]?.outputs ?? [:], workdir: settings.workdir)
@@ -228,11 +236,11 @@ public final class Orchestrator: Sendable {
             case .run(let index, let attempt):
                 let step = steps[index]
                 if stop.isStopped {
-                    if !pending.isEmpty { try store.commit(pending) }
+                    if !pending.isEmpty { try await store.commit(pending) }
                     reporter.report(.itemLeft(path: path, stage: step.name))
                     return .left
                 }
-                try store.commit(pending + [.stageStarted(path: path, stage: step.name, attempt: attempt)])
+                try await store.commit(pending + [.stageStarted(path: path, stage: step.name, attempt: attempt)])
                 pending = []
                 reporter.report(.stageStarted(path: path, stage: step.name, attempt: attempt))
                 let checkpoint = attempt > 1 ? try store.stageRecords(for: path)[step.name]?.checkpoint : records[step.name]?.checkpoint
@@ -256,7 +264,7 @@ public final class Orchestrator: Sendable {
 
             case .retry(let index, let attempt, let wait):
                 let step = steps[index]
-                try store.commit(pending + [.stageAttemptFailed(path: path, stage: step.name, attempt: attempt - 1, error: lastError)])
+                try await store.commit(pending + [.stageAttemptFailed(path: path, stage: step.name, attempt: attempt - 1, error: lastError)])
                 pending = []
                 reporter.report(.stageRetrying(path: path, stage: step.name, attempt: attempt, after: wait, error: lastError))
                 guard await pause(wait) else {
@@ -274,25 +282,25 @@ public final class Orchestrator: Sendable {
                     records[name] = nil
                 }
                 try? FileManager.default.removeItem(atPath: workPath.partial)
-                try store.commit(pending + [.stagesReset(path: path, stages: names)])
+                try await store.commit(pending + [.stagesReset(path: path, stages: names)])
                 pending = []
                 reporter.report(.wentBack(path: path, to: steps[index].name, reason: lastError))
                 action = journey.proceedAfterBacktrack()
 
             case .complete:
-                try store.commit(pending + [.itemCompleted(path: path, stage: steps.last?.name)])
+                try await store.commit(pending + [.itemCompleted(path: path, stage: steps.last?.name)])
                 reporter.report(.itemCompleted(path: path, size: item.size))
                 return .completed(item.size)
 
             case .skip(let reason):
-                try store.commit(pending + [.itemSkipped(path: path, reason: reason)])
+                try await store.commit(pending + [.itemSkipped(path: path, reason: reason)])
                 reporter.report(.itemSkipped(path: path, reason: reason))
                 return .skipped
 
             case .fail(let index, let message):
                 let step = steps[index]
                 let error = settings.redactor.redact(message)
-                try store.commit(pending + [
+                try await store.commit(pending + [
                     .stageAttemptFailed(path: path, stage: step.name, attempt: journey.attempt, error: error),
                     .itemFailed(path: path, stage: step.name, error: error),
                 ])
@@ -302,7 +310,7 @@ public final class Orchestrator: Sendable {
                 return .failed
 
             case .leave(let index):
-                if !pending.isEmpty { try store.commit(pending) }
+                if !pending.isEmpty { try await store.commit(pending) }
                 reporter.report(.itemLeft(path: path, stage: steps[index].name))
                 return .left
             }

@@ -14,6 +14,13 @@ public final class SQLiteStateStore: StateStore {
 
     public let path: String
     private let connection: Mutex<SQLiteConnection?>
+    private let groupCommit = Mutex(GroupCommitQueue())
+
+    /// Transitions waiting for the committer, and whether it is draining them.
+    private struct GroupCommitQueue {
+        var waiting: [(transitions: [StateTransition], continuation: CheckedContinuation<Void, any Error>)] = []
+        var draining = false
+    }
 
     /// Opens (or, when `create` and absent, creates) the state at `path`.
     ///
@@ -47,14 +54,15 @@ public final class SQLiteStateStore: StateStore {
             try database.execute("""
                 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
                 CREATE TABLE items(
-                    path TEXT PRIMARY KEY, size INTEGER, modified TEXT, status TEXT NOT NULL, stage TEXT,
-                    failures INTEGER NOT NULL DEFAULT 0, last_error TEXT, first_failed REAL, last_failed REAL,
-                    skip_reason TEXT, updated_at REAL, completed_at REAL);
-                CREATE INDEX items_by_status ON items(status);
+                    path TEXT PRIMARY KEY, listed_order INTEGER NOT NULL, size INTEGER, modified TEXT,
+                    status TEXT NOT NULL, stage TEXT, failures INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+                    first_failed REAL, last_failed REAL, skip_reason TEXT, updated_at REAL, completed_at REAL
+                ) WITHOUT ROWID;
                 CREATE TABLE stages(
                     path TEXT NOT NULL, stage TEXT NOT NULL, status TEXT NOT NULL, attempt INTEGER NOT NULL,
                     outputs TEXT, checkpoint TEXT, error TEXT, pid INTEGER, pid_start TEXT, updated_at REAL,
-                    PRIMARY KEY(path, stage));
+                    PRIMARY KEY(path, stage)
+                ) WITHOUT ROWID;
                 """)
             try database.query("INSERT INTO meta(key, value) VALUES ('format', ?), ('schema', ?), ('created_at', ?)",
                                [.text(formatMarker), .text(schemaVersion), .text(ISO8601DateFormatter().string(from: Date()))])
@@ -113,7 +121,62 @@ public final class SQLiteStateStore: StateStore {
 
     // MARK: Transitions
 
-    public func commit(_ transitions: [StateTransition]) throws {
+    public func commit(_ transitions: [StateTransition]) async throws {
+        // The first caller leads: it commits inline (no thread hop) and then commits whatever
+        // queued up meanwhile in one transaction. Callers arriving during a commit wait in line.
+        if groupCommit.withLock({ queue in queue.draining ? false : { queue.draining = true; return true }() }) {
+            defer { drainGroupCommits() }
+            try commitSynchronously(transitions)
+            return
+        }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let leads = groupCommit.withLock { queue -> Bool in
+                if queue.draining {
+                    queue.waiting.append((transitions, continuation))
+                    return false
+                }
+                queue.draining = true
+                return true
+            }
+            guard leads else { return }
+            do {
+                try commitSynchronously(transitions)
+                continuation.resume()
+            } catch {
+                continuation.resume(throwing: error)
+            }
+            drainGroupCommits()
+        }
+    }
+
+    /// Commits everything that queued up while the previous transaction ran, in one transaction,
+    /// until nothing waits. If a batch fails, each caller's transitions are tried alone, so one
+    /// bad one fails only its caller.
+    private func drainGroupCommits() {
+        while true {
+            let batch = groupCommit.withLock { queue in
+                defer { queue.waiting.removeAll(keepingCapacity: true) }
+                if queue.waiting.isEmpty { queue.draining = false }
+                return queue.waiting
+            }
+            if batch.isEmpty { return }
+            do {
+                try commitSynchronously(batch.flatMap(\.transitions))
+                for entry in batch { entry.continuation.resume() }
+            } catch {
+                for entry in batch {
+                    do {
+                        try commitSynchronously(entry.transitions)
+                        entry.continuation.resume()
+                    } catch {
+                        entry.continuation.resume(throwing: error)
+                    }
+                }
+            }
+        }
+    }
+
+    public func commitSynchronously(_ transitions: [StateTransition]) throws {
         let now = Date().timeIntervalSince1970
         try withDatabase { database in
             try database.transaction {
@@ -174,11 +237,13 @@ public final class SQLiteStateStore: StateStore {
         return try withDatabase { database in
             try database.transaction {
                 var changes = ListingChanges()
+                var nextOrder = try database.query("SELECT COALESCE(MAX(listed_order), 0) FROM items").first?.first?.integer ?? 0
                 for item in items {
                     let existing = try database.query("SELECT size, modified, status FROM items WHERE path = ?", [.text(item.path)]).first
                     guard let existing else {
-                        try database.query("INSERT INTO items(path, size, modified, status, updated_at) VALUES (?, ?, ?, 'pending', ?)",
-                                           [.text(item.path), .integer(item.size), SQLiteValue(item.modified), .real(now)])
+                        nextOrder += 1
+                        try database.query("INSERT INTO items(path, listed_order, size, modified, status, updated_at) VALUES (?, ?, ?, ?, 'pending', ?)",
+                                           [.text(item.path), .integer(nextOrder), .integer(item.size), SQLiteValue(item.modified), .real(now)])
                         changes.added += 1
                         continue
                     }
@@ -227,7 +292,7 @@ public final class SQLiteStateStore: StateStore {
 
     public func allItems() throws -> [ItemRecord] {
         try withDatabase { database in
-            try database.query("SELECT \(Self.itemColumns) FROM items ORDER BY rowid").map(Self.itemRecord)
+            try database.query("SELECT \(Self.itemColumns) FROM items ORDER BY listed_order").map(Self.itemRecord)
         }
     }
 
@@ -288,7 +353,7 @@ public final class SQLiteStateStore: StateStore {
         try withDatabase { database in
             try database.transaction {
                 let statuses = includeSkipped ? "('failed', 'skipped')" : "('failed')"
-                let reset = "UPDATE items SET status = 'pending', failures = 0, last_error = NULL, first_failed = NULL, last_failed = NULL, skip_reason = NULL, stage = NULL"
+                let reset = "UPDATE items SET status = 'pending', failures = 0, last_error = NULL, first_failed = NULL, last_failed = NULL, skip_reason = NULL"
                 guard let paths else {
                     try database.query("\(reset) WHERE status IN \(statuses)")
                     return Int(try database.query("SELECT changes()").first?.first?.integer ?? 0)
@@ -319,9 +384,11 @@ public final class SQLiteStateStore: StateStore {
                 for record in records {
                     try database.query("DELETE FROM stages WHERE path = ?", [.text(record.path)])
                     try database.query("""
-                        INSERT OR REPLACE INTO items(path, size, modified, status, stage, failures, last_error,
+                        INSERT OR REPLACE INTO items(path, listed_order, size, modified, status, stage, failures, last_error,
                             first_failed, last_failed, skip_reason, updated_at, completed_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        VALUES (?1, COALESCE((SELECT listed_order FROM items WHERE path = ?1),
+                                             (SELECT COALESCE(MAX(listed_order), 0) + 1 FROM items)),
+                                ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                         """, [.text(record.path), SQLiteValue(record.size), SQLiteValue(record.modified),
                               .text(record.status.rawValue), SQLiteValue(record.stage), .integer(Int64(record.failures)),
                               SQLiteValue(record.lastError), SQLiteValue(real: record.firstFailed), SQLiteValue(real: record.lastFailed),

@@ -5,7 +5,13 @@
 /// rewrite of the whole state.
 public protocol StateStore: Sendable {
     /// Commits the transitions atomically and durably (survives `kill -9`) before returning.
-    func commit(_ transitions: [StateTransition]) throws
+    /// Concurrent callers may share one transaction (group commit); each still returns only
+    /// once its own transitions are committed.
+    func commit(_ transitions: [StateTransition]) async throws
+
+    /// The same, blocking the calling thread; for code that runs off the async world (the
+    /// output reader of an external stage).
+    func commitSynchronously(_ transitions: [StateTransition]) throws
 
     /// Records a fresh listing: adds new items, updates sizes, and resets unfinished items whose
     /// size or modification time changed.
@@ -33,5 +39,5 @@ public protocol StateStore: Sendable {
 }
 
 extension StateStore {
-    public func commit(_ transition: StateTransition) throws { try commit([transition]) }
+    public func commit(_ transition: StateTransition) async throws { try await commit([transition]) }
 }
