@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// The heart of the project: a run can die at any moment and the next one loses nothing.
-@Suite("Crash and resume", .serialized)
+extension EndToEnd {
+@Suite("Crash and resume")
 struct CrashRecoveryTests {
     @Test func killedDuringEveryStageAndBetweenTransitionsLosesNothing() throws {
         let sandbox = try Sandbox()
@@ -98,4 +99,5 @@ struct CrashRecoveryTests {
         #expect(Set(delivered.keys) == Set(originals))
         for path in originals { #expect(delivered[path] == sources[path]) }
     }
+}
 }

@@ -31,7 +31,8 @@ final class PipelineProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let stages = ["PIPELINE_STAGES_PATH": Self.repositoryRoot + "/stages"]
+        process.environment = ProcessInfo.processInfo.environment.merging(stages) { _, new in new }.merging(environment) { _, new in new }
         let stdout = Pipe(), stderr = Pipe()
         process.standardOutput = stdout
         process.standardError = stderr

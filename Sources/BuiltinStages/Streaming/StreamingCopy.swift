@@ -14,10 +14,10 @@ struct StreamingCopy {
     /// Reads `source` from `offset` to its end, handing each chunk to `consume`; returns the bytes read.
     func stream(from source: FileStream, startingAt offset: Int64,
                 _ consume: (UnsafeRawBufferPointer) throws(StageFailure) -> Void) throws(StageFailure) -> Int64 {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 4096)
+        var throttle = self.throttle
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: throttle?.chunkSize ?? Self.chunkSize, alignment: 4096)
         defer { buffer.deallocate() }
         var position = offset
-        var throttle = self.throttle
         while true {
             try stop.check()
             let count = try source.read(into: buffer, at: position)
@@ -25,7 +25,7 @@ struct StreamingCopy {
             try consume(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             position += Int64(count)
             progress(position)
-            throttle?.consumed(count)
+            throttle?.consumed(count, stop: stop)
         }
         return position - offset
     }

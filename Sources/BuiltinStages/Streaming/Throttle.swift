@@ -12,11 +12,18 @@ struct Throttle {
         bytesPerSecond = limit.bytes
     }
 
-    /// Accounts `count` bytes and sleeps until the stream is back under the limit.
-    mutating func consumed(_ count: Int) {
+    /// Chunks of about a tenth of a second's worth keep the rate smooth and stops prompt.
+    var chunkSize: Int { Int(min(Int64(StreamingCopy.chunkSize), max(16_384, bytesPerSecond / 10))) }
+
+    /// Accounts `count` bytes and sleeps until the stream is back under the limit, in short
+    /// slices so a stop is noticed within 50 ms.
+    mutating func consumed(_ count: Int, stop: StopSignal) {
         bytes += Int64(count)
         let due = Double(bytes) / Double(bytesPerSecond)
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        if due > elapsed { usleep(UInt32(min((due - elapsed) * 1e6, 1e6))) }
+        while !stop.isStopped {
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            guard due > elapsed else { return }
+            usleep(UInt32(min(due - elapsed, 0.05) * 1e6))
+        }
     }
 }

@@ -62,11 +62,12 @@ final class ChildProcess: Sendable {
             Self.readLines(stdout.fileHandleForReading, handler: stdoutLine),
             Self.readLines(stderr.fileHandleForReading, handler: stderrLine),
         ]
-        DispatchQueue.global().async {
-            // A stage that does not read its input must not block us; EPIPE is ignored (SIGPIPE is).
-            writer.write(input)
+        // A stage that does not read its input must neither block us nor kill us with SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
+        Thread {
+            try? writer.write(contentsOf: input)
             try? writer.close()
-        }
+        }.start()
 
         var stoppedBecause: StopSignal.Reason?
         var termSentAt: ContinuousClock.Instant?

@@ -1,17 +1,18 @@
-import Dispatch
+import Foundation
 
-/// Runs blocking work (file copies, hashing, waiting for a child process) on a thread of its own.
+/// Runs blocking work (file copies, hashing, reading a child's output) on a thread of its own.
 ///
-/// Swift's cooperative pool has one thread per core, two here; a blocking call on it would stall
-/// every other item, the progress display and signal handling.
+/// Not on Dispatch: on Linux the Swift executor and Dispatch's global queues draw from the same
+/// pool of about one thread per core (two here). Two copies blocking there held back every
+/// timer, signal and progress update until they finished — a time budget fired a second late.
 public enum Blocking {
-    private static let queue = DispatchQueue(label: "pipeline.blocking", attributes: .concurrent)
-
     public static func run<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
         try await withCheckedThrowingContinuation { continuation in
-            queue.async {
+            let thread = Thread {
                 continuation.resume(with: Result { try work() })
             }
+            thread.stackSize = 1 << 20
+            thread.start()
         }
     }
 }

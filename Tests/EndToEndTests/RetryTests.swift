@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+extension EndToEnd {
+@Suite("Retries and failure counting")
+struct RetryTests {
+    func pipeline(_ sandbox: Sandbox, failTimes: Int, exitStatus: Int, retry: String, maxFailures: Int = 3) throws {
+        try sandbox.writePipeline("""
+            version: 1
+            state: test.state
+            workdir: work
+            max_failures: \(maxFailures)
+            source:
+              uses: local-list
+              with: { root: src }
+            stages:
+              - name: fetch
+                uses: local-fetch
+              - name: flaky
+                run: flaky
+                with: { counter: counter, fail_times: \(failTimes), exit_status: \(exitStatus) }
+                retry: \(retry)
+            """)
+    }
+
+    /// Each invocation's line in `counter.log`: attempt number and time.
+    func invocations(_ sandbox: Sandbox) -> [(attempt: Int, time: Double)] {
+        let text = (try? String(contentsOfFile: sandbox.root + "/counter.log", encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ").compactMap { Double($0) }
+            return fields.count >= 2 ? (Int(fields[0]), fields[1]) : nil
+        }
+    }
+
+    @Test func aStageExiting75IsRetriedWithItsBackoffUntilItSucceeds() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        try sandbox.makeFiles(count: 1, sizes: 1000...1000)
+        try pipeline(sandbox, failTimes: 2, exitStatus: 75, retry: "{ attempts: 3, backoff: [1s, 2s] }")
+        let result = try PipelineProcess.run(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root, environment: ["PIPELINE_STAGES_PATH": PipelineProcess.repositoryRoot + "/stages"])
+        #expect(result.status == 0, "\(result.output)\n\(result.error)")
+        let calls = invocations(sandbox)
+        #expect(calls.map(\.attempt) == [1, 2, 3])
+        if calls.count == 3 {
+            #expect(calls[1].time - calls[0].time >= 0.95)
+            #expect(calls[2].time - calls[1].time >= 1.95)
+        }
+        #expect(result.output.contains("\"event\":\"stage_retrying\""))
+        #expect((try sandbox.status()["summary"] as? [String: Any])?["completed"] as? Int == 1)
+    }
+
+    @Test func aStageThatAlwaysFailsIsCountedAcrossRunsSkippedAtMaxFailuresAndBackAfterRetry() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let paths = try sandbox.makeFiles(count: 1, sizes: 1000...1000)
+        try pipeline(sandbox, failTimes: -1, exitStatus: 1, retry: "{ attempts: 3, backoff: [1s] }", maxFailures: 2)
+
+        for expectedFailures in 1...2 {
+            let result = try PipelineProcess.run(["run", "pipeline.yml", "--log-format", "plain"], in: sandbox.root)
+            #expect(result.status == 1, "a run with a failed item exits 1: \(result.error)")
+            let item = try sandbox.statusItems()[paths[0]]
+            #expect(item?["failures"] as? Int == expectedFailures)
+            #expect((item?["last_error"] as? String)?.contains("flaky exited with status 1") == true, "\(String(describing: item))")
+        }
+        // Exit status 1 is not retryable: one invocation per run.
+        #expect(invocations(sandbox).count == 2)
+        #expect(try sandbox.statusItems()[paths[0]]?["status"] as? String == "given_up")
+
+        let skipped = try PipelineProcess.run(["run", "pipeline.yml", "--log-format", "plain"], in: sandbox.root)
+        #expect(skipped.status == 0)
+        #expect(skipped.output.contains("failed 2 runs and is skipped"))
+        #expect(invocations(sandbox).count == 2, "a given-up item was tried again")
+
+        let retry = try PipelineProcess.run(["retry", "-f", "pipeline.yml", paths[0]], in: sandbox.root)
+        #expect(retry.status == 0, "\(retry.error)")
+        let again = try PipelineProcess.run(["run", "pipeline.yml", "--log-format", "plain"], in: sandbox.root)
+        #expect(again.status == 1)
+        #expect(invocations(sandbox).count == 3)
+        #expect(try sandbox.statusItems()[paths[0]]?["failures"] as? Int == 1)
+    }
+}
+}
