@@ -55,6 +55,8 @@ public struct PipelineRunner: Sendable {
         } catch {
             throw PipelineError(.io, "cannot create the work directory '\(pipeline.workdir)': \(error.localizedDescription)")
         }
+        try session.store.setMetadata(PipelineSession.maxFailuresKey, String(pipeline.maxFailures))
+        try session.store.setMetadata("pipeline", pipeline.name)
         let factory = StageFactory(catalog: catalog)
         let source = try factory.source(for: pipeline)
         let steps = try pipeline.stages.map { PipelineStep(definition: $0, stage: try factory.stage($0, in: pipeline)) }

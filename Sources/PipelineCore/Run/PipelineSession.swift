@@ -21,15 +21,23 @@ public struct PipelineSession: Sendable {
         let path = try statePath(pipeline: pipeline, override: stateOverride)
         let lock = try StateLock(statePath: path)
         let store = try SQLiteStateStore(path: path, create: create)
-        return PipelineSession(pipeline: pipeline, statePath: path, store: store, lock: lock, maxFailures: pipeline?.maxFailures ?? 3)
+        return PipelineSession(pipeline: pipeline, statePath: path, store: store, lock: lock, maxFailures: try maxFailures(pipeline, store))
     }
 
     /// Opens the state to look at it; works while a run holds the lock.
     public static func forReading(pipeline: PipelineFile?, stateOverride: String?) throws -> PipelineSession {
         let path = try statePath(pipeline: pipeline, override: stateOverride)
         let store = try SQLiteStateStore(path: path, create: false, readOnly: true)
-        return PipelineSession(pipeline: pipeline, statePath: path, store: store, lock: nil, maxFailures: pipeline?.maxFailures ?? 3)
+        return PipelineSession(pipeline: pipeline, statePath: path, store: store, lock: nil, maxFailures: try maxFailures(pipeline, store))
     }
+
+    /// The pipeline file's `max_failures`, else the one the last run recorded, else the default.
+    private static func maxFailures(_ pipeline: PipelineFile?, _ store: any StateStore) throws -> Int {
+        if let pipeline { return pipeline.maxFailures }
+        return try store.metadata(maxFailuresKey).flatMap(Int.init) ?? 3
+    }
+
+    static let maxFailuresKey = "max_failures"
 
     public func close() throws { try store.close() }
 }
