@@ -9,7 +9,7 @@ struct CrashRecoveryTests {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
         let originals = try sandbox.makeFiles(count: 30, sizes: 200_000...900_000)
-        try sandbox.writeLocalPipeline(concurrency: 2, fetchRate: "3MB", verifyRate: "6MB", uploadRate: "3MB")
+        try sandbox.writeLocalPipeline(concurrency: 4, fetchRate: "2MB", verifyRate: "4MB", uploadRate: "2MB")
 
         // Where each run is killed: inside each stage in turn, and right after a transition.
         let killPoints: [(event: String, stage: String, occurrence: Int, delay: UInt32)] = [

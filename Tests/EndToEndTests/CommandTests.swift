@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+
+extension EndToEnd {
+@Suite("Commands and secrets")
+struct CommandTests {
+    @Test func secretsNeverReachTheLogTheStateOrErrorMessages() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        try sandbox.makeFiles(count: 2, sizes: 1000...1000)
+        let secret = "pa55-\(UUID().uuidString)"
+        let leaky = sandbox.root + "/stages/leaky"
+        try FileManager.default.createDirectory(atPath: sandbox.root + "/stages", withIntermediateDirectories: true)
+        // A careless stage: prints the password it was given, and fails with it in the message.
+        try """
+            #!/bin/sh
+            request=$(cat)
+            password=$(printf '%s' "$request" | python3 -c 'import json,sys; print(json.load(sys.stdin)["with"]["password"])')
+            echo "connecting with password $password" >&2
+            echo "stdout also says $password"
+            printf '{"type":"result","status":"error","message":"login refused for %s","retryable":false}\\n' "$password"
+            exit 1
+            """.write(toFile: leaky, atomically: true, encoding: .utf8)
+        chmod(leaky, 0o755)
+        try sandbox.writePipeline("""
+            version: 1
+            state: test.state
+            workdir: work
+            source:
+              uses: local-list
+              with: { root: src }
+            stages:
+              - name: fetch
+                uses: local-fetch
+              - name: login
+                run: leaky
+                with: { user: alice, password: "${FTP_PASSWORD}" }
+            """)
+        for format in ["plain", "json"] {
+            let result = try PipelineProcess.run(["run", "pipeline.yml", "--log-format", format], in: sandbox.root, environment: ["FTP_PASSWORD": secret])
+            #expect(result.status == 1)
+            #expect(result.output.contains("connecting with password [redacted]"), "\(result.output)")
+            #expect(!result.output.contains(secret) && !result.error.contains(secret), "the secret reached the \(format) log")
+        }
+        let status = try PipelineProcess.run(["status", "pipeline.yml", "--json"], in: sandbox.root)
+        #expect(status.output.contains("login refused for [redacted]"))
+        #expect(!status.output.contains(secret))
+        let state = try Data(contentsOf: URL(fileURLWithPath: sandbox.statePath))
+        #expect(state.range(of: Data(secret.utf8)) == nil, "the secret is in the state file")
+        let export = try PipelineProcess.run(["state", "export", "-f", "pipeline.yml"], in: sandbox.root)
+        #expect(!export.output.contains(secret))
+    }
+
+    @Test func forgetMakesACompletedItemRunAgain() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let paths = try sandbox.makeFiles(count: 3, sizes: 1000...2000)
+        try sandbox.writeLocalPipeline()
+        #expect(try PipelineProcess.run(["run", "pipeline.yml"], in: sandbox.root).status == 0)
+        try FileManager.default.removeItem(atPath: sandbox.destination + paths[1])
+        let quiet = try PipelineProcess.run(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root)
+        #expect(!quiet.output.contains("stage_started"), "a completed item was processed again")
+        let forget = try PipelineProcess.run(["forget", "-f", "pipeline.yml", paths[1]], in: sandbox.root)
+        #expect(forget.status == 0, "\(forget.error)")
+        let again = try PipelineProcess.run(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root)
+        #expect(again.status == 0)
+        #expect(FileManager.default.fileExists(atPath: sandbox.destination + paths[1]))
+        let unknown = try PipelineProcess.run(["forget", "-f", "pipeline.yml", "/no/such/item"], in: sandbox.root)
+        #expect(unknown.status == 65)
+    }
+
+    @Test func aDryRunSaysWhatWouldHappenAndChangesNothing() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        try sandbox.makeFiles(count: 4, sizes: 1000...2000)
+        try sandbox.writeLocalPipeline()
+        let fresh = try PipelineProcess.run(["run", "pipeline.yml", "--dry-run"], in: sandbox.root)
+        #expect(fresh.status == 0)
+        #expect(fresh.output.contains("dry run: 4 new; nothing was changed"), "\(fresh.output)")
+        #expect(!FileManager.default.fileExists(atPath: sandbox.statePath))
+        #expect(!FileManager.default.fileExists(atPath: sandbox.workdir))
+        #expect(try PipelineProcess.run(["run", "pipeline.yml"], in: sandbox.root).status == 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: sandbox.statePath))
+        let done = try PipelineProcess.run(["run", "pipeline.yml", "--dry-run"], in: sandbox.root)
+        #expect(done.output.contains("dry run: 4 done"), "\(done.output)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: sandbox.statePath)) == before)
+    }
+
+    @Test func stagesListsBuiltInsAndExecutables() throws {
+        let result = try PipelineProcess.run(["stages"], in: PipelineProcess.repositoryRoot)
+        #expect(result.status == 0)
+        for name in ["local-list", "local-fetch", "checksum", "local-upload", "delete-local", "size-check", "flaky"] {
+            #expect(result.output.contains(name), "\(name) missing from `pipeline stages`")
+        }
+    }
+}
+}
