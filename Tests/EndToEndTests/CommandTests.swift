@@ -22,16 +22,7 @@ struct CommandTests {
             exit 1
             """.write(toFile: leaky, atomically: true, encoding: .utf8)
         chmod(leaky, 0o755)
-        try sandbox.writePipeline("""
-            version: 1
-            state: test.state
-            workdir: work
-            source:
-              uses: local-list
-              with: { root: src }
-            stages:
-              - name: fetch
-                uses: local-fetch
+        try sandbox.writeFetchPipeline(then: """
               - name: login
                 run: leaky
                 with: { user: alice, password: "${FTP_PASSWORD}" }

@@ -5,22 +5,12 @@ extension EndToEnd {
 @Suite("Retries and failure counting")
 struct RetryTests {
     func pipeline(_ sandbox: Sandbox, failTimes: Int, exitStatus: Int, retry: String, maxFailures: Int = 3) throws {
-        try sandbox.writePipeline("""
-            version: 1
-            state: test.state
-            workdir: work
-            max_failures: \(maxFailures)
-            source:
-              uses: local-list
-              with: { root: src }
-            stages:
-              - name: fetch
-                uses: local-fetch
+        try sandbox.writeFetchPipeline(then: """
               - name: flaky
                 run: flaky
                 with: { counter: counter, fail_times: \(failTimes), exit_status: \(exitStatus) }
                 retry: \(retry)
-            """)
+            """, settings: "max_failures: \(maxFailures)")
     }
 
     /// Each invocation's line in `counter.log`: attempt number and time.

@@ -43,25 +43,32 @@ struct Sandbox {
         try text.write(toFile: pipelineFile, atomically: true, encoding: .utf8)
     }
 
-    /// The standard local pipeline: list → fetch → verify → upload → cleanup, with optional slowness.
-    func writeLocalPipeline(concurrency: Int = 2, fetchRate: String? = nil, verifyRate: String? = nil,
-                            uploadRate: String? = nil, maxFailures: Int = 3, extra: String = "") throws {
-        func rate(_ value: String?) -> String { value.map { ", rate_limit: \($0)" } ?? "" }
+    /// A pipeline listing `src` with `local-list` and fetching with `local-fetch`, then `stages`
+    /// (YAML list entries, indented by four spaces). `settings` go at the top level.
+    func writeFetchPipeline(then stages: String = "", settings: String = "", fetchWith: String = "root: src") throws {
         try writePipeline("""
             version: 1
             name: e2e
             state: test.state
             workdir: work
-            concurrency: \(concurrency)
-            max_failures: \(maxFailures)
             stop_grace: 1s
+            \(settings)
             source:
               uses: local-list
               with: { root: src }
             stages:
               - name: fetch
                 uses: local-fetch
-                with: { root: src\(rate(fetchRate)) }
+                with: { \(fetchWith) }
+            \(stages)
+            """)
+    }
+
+    /// The standard local pipeline: list → fetch → verify → upload → cleanup, with optional slowness.
+    func writeLocalPipeline(concurrency: Int = 2, fetchRate: String? = nil, verifyRate: String? = nil,
+                            uploadRate: String? = nil, maxFailures: Int = 3) throws {
+        func rate(_ value: String?) -> String { value.map { ", rate_limit: \($0)" } ?? "" }
+        try writeFetchPipeline(then: """
               - name: verify
                 uses: checksum
                 with: { algorithm: sha256\(rate(verifyRate)) }
@@ -70,8 +77,7 @@ struct Sandbox {
                 with: { destination: dest\(rate(uploadRate)) }
               - name: cleanup
                 uses: delete-local
-            \(extra)
-            """)
+            """, settings: "concurrency: \(concurrency)\nmax_failures: \(maxFailures)", fetchWith: "root: src\(rate(fetchRate))")
     }
 
     /// Every regular file below `folder`, relative, with its bytes.

@@ -20,21 +20,21 @@ struct StopTests {
     }
 
     func slowStagePipeline(_ sandbox: Sandbox, sleep: Int) throws {
-        try sandbox.writePipeline("""
-            version: 1
-            state: test.state
-            workdir: work
-            stop_grace: 1s
-            source:
-              uses: local-list
-              with: { root: src }
-            stages:
-              - name: fetch
-                uses: local-fetch
+        try sandbox.writeFetchPipeline(then: """
               - name: slow
                 run: flaky
                 with: { counter: counter, fail_times: 0, sleep: \(sleep) }
             """)
+    }
+
+    /// Starts a run of one item whose `slow` stage sleeps a minute, and waits until it is in it.
+    func runInsideSlowStage(_ sandbox: Sandbox) throws -> PipelineProcess {
+        try sandbox.makeFiles(count: 1, sizes: 1000...1000)
+        try slowStagePipeline(sandbox, sleep: 60)
+        let run = try PipelineProcess(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root)
+        #expect(run.waitForEvents { $0.event("stage_started", stage: "slow") })
+        usleep(400_000)
+        return run
     }
 
     @Test func aTimeBudgetStopsTheRunCleanlyWithItemsMidwayAndTheNextRunFinishes() throws {
@@ -64,11 +64,7 @@ struct StopTests {
     @Test func sigtermDuringAStageExitsWithinFiveSecondsAndTheNextRunFinishes() throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
-        try sandbox.makeFiles(count: 1, sizes: 1000...1000)
-        try slowStagePipeline(sandbox, sleep: 60)
-        let run = try PipelineProcess(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root)
-        #expect(run.waitForEvents { $0.event("stage_started", stage: "slow") })
-        usleep(300_000)
+        let run = try runInsideSlowStage(sandbox)
         let signalled = Date()
         run.signal(SIGTERM)
         let status = run.wait(timeout: 20)
@@ -88,11 +84,7 @@ struct StopTests {
     @Test func aStageOrphanedByKill9IsStoppedByTheNextRun() throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
-        try sandbox.makeFiles(count: 1, sizes: 1000...1000)
-        try slowStagePipeline(sandbox, sleep: 60)
-        let run = try PipelineProcess(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root)
-        #expect(run.waitForEvents { $0.event("stage_started", stage: "slow") })
-        usleep(500_000)
+        let run = try runInsideSlowStage(sandbox)
         run.signal(SIGKILL)
         run.wait()
         let orphans = flakyProcesses()
