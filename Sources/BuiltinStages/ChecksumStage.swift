@@ -40,9 +40,7 @@ struct ChecksumStage: Stage {
         guard let digest = Digest(algorithm: algorithm) else {
             throw StageFailure.permanent("OpenSSL does not provide \(algorithm)")
         }
-        let copier = StreamingCopy(stop: context.stop, throttle: Throttle(rateLimit)) { position in
-            context.progress(bytes: position, total: size)
-        }
+        let copier = StreamingCopy(context: context, rateLimit: rateLimit, total: size)
         _ = try copier.stream(from: try FileStream(path: file, mode: .read), startingAt: 0) { bytes in digest.update(bytes) }
         let hex = digest.finalizeHex()
         if let expected = context.item.extra[algorithm]?.stringValue?.lowercased(), expected != hex {

@@ -15,9 +15,7 @@ struct LocalFetchStage: Stage {
             .init("rate_limit", "bytes per second at most, such as 20MB"),
         ],
         factory: .item { setup in
-            let root = setup.parameters["root"] != nil ? try setup.path("root")
-                : try StageSetup(stageName: setup.stageName, parameters: setup.sourceParameters, workdir: setup.workdir,
-                                 baseDirectory: setup.baseDirectory, location: setup.location).path("root")
+            let root = setup.parameters["root"] != nil ? try setup.path("root") : try setup.sourcePath("root")
             return LocalFetchStage(root: root, rateLimit: try setup.byteSize("rate_limit"))
         }
     )
@@ -49,9 +47,7 @@ struct LocalFetchStage: Stage {
         if let partialSize = FileStream.size(of: target.partial), partialSize > sourceSize {
             try FileManager.default.removeItem(atPath: target.partial)
         }
-        let copier = StreamingCopy(stop: context.stop, throttle: Throttle(rateLimit)) { position in
-            context.progress(bytes: position, total: sourceSize)
-        }
+        let copier = StreamingCopy(context: context, rateLimit: rateLimit, total: sourceSize)
         let input = try FileStream(path: source, mode: .read)
         let resumedAt = FileStream.size(of: target.partial) ?? 0
         if resumedAt > 0 { context.log("resuming at byte \(resumedAt) of \(sourceSize)") }

@@ -46,9 +46,7 @@ struct LocalUploadStage: Stage {
         if let partialSize = FileStream.size(of: placed.partial), partialSize > size {
             try FileManager.default.removeItem(atPath: placed.partial)
         }
-        let copier = StreamingCopy(stop: context.stop, throttle: Throttle(rateLimit)) { position in
-            context.progress(bytes: position, total: size)
-        }
+        let copier = StreamingCopy(context: context, rateLimit: rateLimit, total: size)
         _ = try copier.resume(from: try FileStream(path: file, mode: .read), into: placed.partial)
         guard FileStream.size(of: placed.partial) == size else {
             throw StageFailure.retryable("copy to '\(placed.partial)' is incomplete")

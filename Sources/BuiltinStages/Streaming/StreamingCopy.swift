@@ -11,6 +11,19 @@ struct StreamingCopy {
     var throttle: Throttle?
     var progress: (Int64) -> Void
 
+    init(stop: StopSignal, throttle: Throttle?, progress: @escaping (Int64) -> Void) {
+        self.stop = stop
+        self.throttle = throttle
+        self.progress = progress
+    }
+
+    /// A copy for a stage attempt: its stop signal, its `rate_limit`, progress reported against `total`.
+    init(context: StageContext, rateLimit: ByteSize?, total: Int64) {
+        self.init(stop: context.stop, throttle: Throttle(rateLimit)) { position in
+            context.progress(bytes: position, total: total)
+        }
+    }
+
     /// Reads `source` from `offset` to its end, handing each chunk to `consume`; returns the bytes read.
     func stream(from source: FileStream, startingAt offset: Int64,
                 _ consume: (UnsafeRawBufferPointer) throws(StageFailure) -> Void) throws(StageFailure) -> Int64 {

@@ -72,6 +72,14 @@ public struct StageSetup: Sendable {
         PathResolver.absolute(try string(key), relativeTo: baseDirectory)
     }
 
+    /// A path from the source's `with:` (a fetch stage defaulting to where the source lists).
+    public func sourcePath(_ key: String) throws -> String {
+        guard let value = sourceParameters[key]?.stringValue, !value.isEmpty else {
+            throw location.error("stage '\(stageName)' needs 'with: { \(key): … }' (the source has none to default to)")
+        }
+        return PathResolver.absolute(value, relativeTo: baseDirectory)
+    }
+
     /// An optional size parameter such as `rate_limit: 10MB`.
     public func byteSize(_ key: String) throws -> ByteSize? {
         guard let raw = parameters[key] else { return nil }
