@@ -51,7 +51,7 @@ struct Sandbox {
             name: e2e
             state: test.state
             workdir: work
-            stop_grace: 1s
+            \(settings.contains("stop_grace") ? "" : "stop_grace: 1s")
             \(settings)
             source:
               uses: local-list

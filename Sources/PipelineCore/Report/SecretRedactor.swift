@@ -22,6 +22,21 @@ public struct SecretRedactor: Sendable {
         return result
     }
 
+    /// The same for every string inside a JSON value (stage outputs and checkpoints).
+    public func redact(_ value: JSONValue) -> JSONValue {
+        guard !secrets.isEmpty else { return value }
+        switch value {
+        case .string(let text): return .string(redact(text))
+        case .array(let values): return .array(values.map(redact))
+        case .object(let dictionary): return .object(dictionary.mapValues(redact))
+        default: return value
+        }
+    }
+
+    public func redact(_ values: [String: JSONValue]) -> [String: JSONValue] {
+        values.mapValues(redact)
+    }
+
     private static let secretWords = ["password", "passwd", "secret", "token", "key", "credential", "auth"]
 
     /// Whether a parameter or variable name suggests it holds a secret.

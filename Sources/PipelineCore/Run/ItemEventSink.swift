@@ -18,7 +18,7 @@ struct ItemEventSink: StageEventSink {
     }
 
     func checkpoint(_ values: [String: JSONValue]) throws {
-        try store.commitSynchronously([.stageCheckpoint(path: path, stage: stage, values: values)])
+        try store.commitSynchronously([.stageCheckpoint(path: path, stage: stage, values: redactor.redact(values))])
     }
 
     func processStarted(pid: Int32) throws {

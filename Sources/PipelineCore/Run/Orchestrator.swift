@@ -246,7 +246,8 @@ public final class Orchestrator: Sendable {
                 let checkpoint = attempt > 1 ? try store.stageRecords(for: path)[step.name]?.checkpoint : records[step.name]?.checkpoint
                 let began = ContinuousClock.now
                 switch await attemptStage(step, item: item, attempt: attempt, workPath: workPath, records: records, checkpoint: checkpoint) {
-                case .success(.done(let outputs)):
+                case .success(.done(let stageOutputs)):
+                    let outputs = settings.redactor.redact(stageOutputs)
                     var record = StageRecord(stage: step.name, status: .done, outputs: outputs)
                     record.updatedAt = Date().timeIntervalSince1970
                     records[step.name] = record
@@ -293,6 +294,8 @@ public final class Orchestrator: Sendable {
                 return .completed(item.size)
 
             case .skip(let reason):
+                // Not for this pipeline: what earlier stages staged for it is of no further use.
+                for file in [workPath.absolute, workPath.partial] { try? FileManager.default.removeItem(atPath: file) }
                 try await store.commit(pending + [.itemSkipped(path: path, reason: reason)])
                 reporter.report(.itemSkipped(path: path, reason: reason))
                 return .skipped

@@ -50,7 +50,7 @@ final class ChildProcess: Sendable {
                           signal: ended.terminationReason == .uncaughtSignal ? ended.terminationStatus : nil)
         }
         do {
-            try process.run()
+            try await Self.spawnWithDefaultSignals(process)
         } catch {
             throw StageFailure.permanent("cannot start '\(executable)': \(error.localizedDescription)")
         }
@@ -63,7 +63,7 @@ final class ChildProcess: Sendable {
             Self.readLines(stderr.fileHandleForReading, handler: stderrLine),
         ]
         // A stage that does not read its input must neither block us nor kill us with SIGPIPE.
-        signal(SIGPIPE, SIG_IGN)
+        BrokenPipeGuard.install()
         Thread {
             try? writer.write(contentsOf: input)
             try? writer.close()
@@ -88,6 +88,19 @@ final class ChildProcess: Sendable {
         var exit = exited.result
         exit.stoppedBecause = stoppedBecause
         return exit
+    }
+
+    /// Starts `process` from a thread whose signal mask is empty. A child inherits its spawner's
+    /// mask, and the executor's threads block signals: spawned from one of them, a stage would
+    /// never see the SIGTERM of the teardown ladder.
+    private static func spawnWithDefaultSignals(_ process: Process) async throws {
+        nonisolated(unsafe) let process = process
+        try await Blocking.run {
+            var nothing = sigset_t()
+            sigemptyset(&nothing)
+            pthread_sigmask(SIG_SETMASK, &nothing, nil)
+            try process.run()
+        }
     }
 
     private static func readLines(_ handle: FileHandle, handler: @escaping @Sendable (String) -> Void) -> Task<Void, Never> {
