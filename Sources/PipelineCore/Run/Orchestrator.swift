@@ -183,6 +183,7 @@ public final class Orchestrator: Sendable {
             reporter.report(.notice("\(givenUp) item\(givenUp == 1 ? "" : "s") failed \(settings.maxFailures) runs and \(givenUp == 1 ? "is" : "are") skipped; `pipeline retry --all-failed` brings them back"))
         }
         let items = resumed + fresh
+        if items.isEmpty { reporter.report(.notice("No new files to process")) }
         reporter.report(.listed(found: listed.count, selected: selected.count, toDo: items.count,
                                 bytesToDo: items.reduce(0) { $0 + $1.item.size }))
         return Work(items: items, skippedNow: tooLarge.count)

@@ -94,7 +94,6 @@ final class ChildProcess: Sendable {
     /// mask, and the executor's threads block signals: spawned from one of them, a stage would
     /// never see the SIGTERM of the teardown ladder.
     private static func spawnWithDefaultSignals(_ process: Process) async throws {
-        nonisolated(unsafe) let process = process
         try await Blocking.run {
             var nothing = sigset_t()
             sigemptyset(&nothing)

@@ -83,13 +83,14 @@ final class SQLiteConnection: @unchecked Sendable {
 
     /// Runs `body` inside one transaction: all of it is committed, or none.
     func transaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN IMMEDIATE")
+        // Prepared once like any statement: a commit is on the hot path of every transition.
+        try query("BEGIN IMMEDIATE")
         do {
             let result = try body()
-            try execute("COMMIT")
+            try query("COMMIT")
             return result
         } catch {
-            try? execute("ROLLBACK")
+            _ = try? query("ROLLBACK")
             throw error
         }
     }

@@ -405,13 +405,13 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func setMetadata(_ key: String, _ value: String) throws {
-        try withDatabase { database in
+        _ = try withDatabase { database in
             try database.query("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", [.text(key), .text(value)])
         }
     }
 
     public func close() throws {
-        try connection.withLock { database in
+        connection.withLock { database in
             guard let open = database else { return }
             // Back to one self-contained file; if a reader holds it, the WAL is checkpointed at least.
             try? open.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -3,8 +3,19 @@ import Foundation
 /// The old script's `upload_state.json`, kept as an import and export format so its users keep
 /// their progress (see the seed notes: version, completed, failed, in_progress, skipped, stats).
 public enum SeedStateFile {
+    /// What a seed state file holds that carries over.
+    public struct Contents: Sendable {
+        public var records: [ItemRecord]
+        /// `stats.total_bytes`: the old script's count of bytes uploaded (its items have no sizes).
+        public var totalBytes: Int64?
+    }
+
     /// Reads a seed state file into item records.
     public static func records(fromFile path: String) throws -> [ItemRecord] {
+        try read(path).records
+    }
+
+    public static func read(_ path: String) throws -> Contents {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw PipelineError(.missingInput, "cannot read '\(path)'")
         }
@@ -52,16 +63,17 @@ public enum SeedStateFile {
             record.completedAt = updated
             add(record)
         }
-        return order.compactMap { records[$0] }
+        let totalBytes = ((root["stats"] as? [String: Any])?["total_bytes"] as? NSNumber)?.int64Value
+        return Contents(records: order.compactMap { records[$0] }, totalBytes: totalBytes)
     }
 
     /// Imports into `store`: completed items are never processed again; failure counts and skips
     /// carry over. An item the store already has as completed stays completed.
-    public static func importFile(_ path: String, into store: any StateStore, totalBytes: Bool = true) throws -> (imported: Int, kept: Int) {
-        let incoming = try records(fromFile: path)
+    public static func importFile(_ path: String, into store: any StateStore) throws -> (imported: Int, kept: Int) {
+        let contents = try read(path)
         var toWrite: [ItemRecord] = []
         var kept = 0
-        for record in incoming {
+        for record in contents.records {
             if let existing = try store.item(record.path), existing.status == .completed {
                 kept += 1
                 continue
@@ -69,15 +81,14 @@ public enum SeedStateFile {
             toWrite.append(record)
         }
         try store.importItems(toWrite)
-        if let data = FileManager.default.contents(atPath: path),
-            let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let bytes = ((root["stats"] as? [String: Any])?["total_bytes"] as? NSNumber)?.int64Value
-        {
-            let previous = Int64(try store.metadata("seed_total_bytes") ?? "0") ?? 0
-            try store.setMetadata("seed_total_bytes", String(max(previous, bytes)))
+        if let bytes = contents.totalBytes {
+            let previous = Int64(try store.metadata(seedBytesKey) ?? "0") ?? 0
+            try store.setMetadata(seedBytesKey, String(max(previous, bytes)))
         }
         return (toWrite.count, kept)
     }
+
+    static let seedBytesKey = "seed_total_bytes"
 
     /// Writes the state in the seed's schema, keys in the seed's order.
     public static func export(_ store: any StateStore) throws -> String {
@@ -86,7 +97,7 @@ public enum SeedStateFile {
         let failed = items.filter { $0.status == .failed }
         let inProgress = items.filter { $0.status == .inProgress }.max { ($0.updatedAt ?? 0) < ($1.updatedAt ?? 0) }
         let completedBytes = completed.reduce(Int64(0)) { $0 + ($1.size ?? 0) }
-        let seedBytes = Int64(try store.metadata("seed_total_bytes") ?? "0") ?? 0
+        let seedBytes = Int64(try store.metadata(seedBytesKey) ?? "0") ?? 0
 
         var out = "{\n"
         out += "  \"version\": \"1.0\",\n"
