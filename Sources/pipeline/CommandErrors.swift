@@ -19,3 +19,7 @@ extension TimeSpan: ExpressibleByArgument {
 }
 
 extension LogFormat: ExpressibleByArgument {}
+
+extension ByteSize: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
+}

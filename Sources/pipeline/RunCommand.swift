@@ -24,6 +24,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Stop starting new work after this long, e.g. 5h30m (overrides 'time_budget:').")
     var timeBudget: TimeSpan?
 
+    @Option(help: "At most this many bytes of items in flight staged locally, e.g. 40GB (overrides 'disk_budget:').")
+    var diskBudget: ByteSize?
+
     @Flag(help: "List the source and show what would be done; change nothing.")
     var dryRun = false
 
@@ -38,7 +41,8 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let overrides = PipelineRunner.Overrides(statePath: state, workdir: workdir, concurrency: concurrency, timeBudget: timeBudget)
+            let overrides = PipelineRunner.Overrides(statePath: state, workdir: workdir, concurrency: concurrency, timeBudget: timeBudget,
+                                                    diskBudget: diskBudget)
             let pipeline = overrides.applied(to: try PipelineLoading.loader().load(path: file))
             let runner = PipelineRunner(catalog: BuiltinStageCatalog(), logFormat: logFormat, isTerminal: isatty(STDOUT_FILENO) == 1)
             if dryRun {

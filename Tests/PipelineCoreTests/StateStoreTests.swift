@@ -84,7 +84,7 @@ struct StateStoreTests {
         try Data("hello".utf8).write(to: URL(fileURLWithPath: text))
         #expect(refusal(text)?.message.contains("not a SQLite database") == true)
         let empty = directory + "/empty.state"
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        _ = FileManager.default.createFile(atPath: empty, contents: Data())
         #expect(refusal(empty)?.code == .badData)
         let foreign = directory + "/other.sqlite"
         let other = try SQLiteConnection(path: foreign, readOnly: false)

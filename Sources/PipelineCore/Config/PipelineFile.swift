@@ -17,6 +17,8 @@ public struct PipelineFile: Sendable {
     public var timeBudget: TimeSpan?
     /// Failed runs after which an item is skipped until `pipeline retry`.
     public var maxFailures: Int
+    /// At most this many bytes of items in flight staged locally at once (nil: no bound).
+    public var diskBudget: ByteSize?
     /// Stop this long after SIGINT/SIGTERM/the budget: stages still running then are killed.
     public var stopGrace: TimeSpan
     public var source: SourceDefinition

@@ -23,7 +23,7 @@ public struct PipelineFileLoader: Sendable {
     }
 
     static let topLevelKeys = [
-        "version", "name", "state", "workdir", "concurrency", "time_budget", "max_failures", "stop_grace",
+        "version", "name", "state", "workdir", "concurrency", "time_budget", "max_failures", "stop_grace", "disk_budget",
         "source", "stages",
     ]
     static let sourceKeys = ["uses", "run", "with", "include", "exclude", "max_size", "retry", "timeout"]
@@ -99,6 +99,7 @@ public struct PipelineFileLoader: Sendable {
             let concurrency = try top["concurrency"].map { try integer($0, key: "concurrency", range: 1...64) } ?? 1
             let maxFailures = try top["max_failures"].map { try integer($0, key: "max_failures", range: 1...1000) } ?? 3
             let timeBudget = try top["time_budget"].map { try timeSpan($0, key: "time_budget") }
+            let diskBudget = try top["disk_budget"].map { try byteSize($0, key: "disk_budget") }
             let stopGrace = try top["stop_grace"].map { try timeSpan($0, key: "stop_grace") } ?? TimeSpan(milliseconds: 3000)
 
             let source = try sourceDefinition(try top.required("source"))
@@ -116,7 +117,7 @@ public struct PipelineFileLoader: Sendable {
             }
             let pipeline = PipelineFile(
                 path: path, version: 1, name: name, statePath: statePath, workdir: workdir,
-                concurrency: concurrency, timeBudget: timeBudget, maxFailures: maxFailures, stopGrace: stopGrace,
+                concurrency: concurrency, timeBudget: timeBudget, maxFailures: maxFailures, diskBudget: diskBudget, stopGrace: stopGrace,
                 source: source, stages: stages, secrets: secrets
             )
             if !loader.lenient { try StageFactory(catalog: loader.catalog).checkAll(in: pipeline) }

@@ -45,12 +45,14 @@ public struct RunOutcome: Sendable, Equatable, Codable {
     public var notStarted = 0
     public var bytesCompleted: Int64 = 0
     public var stoppedBy: StopCause?
+    /// The run stopped before the source was listed.
+    public var listingInterrupted = false
     public var seconds: Double = 0
 
     public init() {}
 
     public var exitStatus: ExitStatus {
-        if stoppedBy != nil, left + notStarted > 0 { return .stoppedEarly }
+        if stoppedBy != nil, left + notStarted > 0 || listingInterrupted { return .stoppedEarly }
         return failed > 0 ? .itemsFailed : .success
     }
 }

@@ -15,6 +15,7 @@ public final class Orchestrator: Sendable {
     /// Set when the run must wind down; every stage attempt's own signal hangs off it.
     public let stop = StopSignal()
     private let stopCause = Mutex<RunOutcome.StopCause?>(nil)
+    private let diskBudget: DiskBudget?
 
     public init(settings: RunSettings, source: any SourceStage, steps: [PipelineStep], store: any StateStore, reporter: any Reporter) {
         self.settings = settings
@@ -22,6 +23,7 @@ public final class Orchestrator: Sendable {
         self.steps = steps
         self.store = store
         self.reporter = reporter
+        self.diskBudget = settings.diskBudget.map { DiskBudget(limit: $0.bytes) }
     }
 
     /// Stops starting new work and tells running stages to stop; items stay resumable.
@@ -34,6 +36,7 @@ public final class Orchestrator: Sendable {
         guard first else { return }
         reporter.report(.stopping(reason: reason))
         stop.stop(.runStopping)
+        diskBudget?.stop()
     }
 
     // MARK: The run
@@ -52,7 +55,12 @@ public final class Orchestrator: Sendable {
         defer { budget?.cancel() }
 
         var outcome = RunOutcome()
-        let work = try prepare(try await listSource())
+        guard let listed = try await listSource() else {
+            // Stopped while listing: nothing was recorded, all of it is left for the next run.
+            outcome.listingInterrupted = true
+            return finish(outcome, began: began)
+        }
+        let work = try prepare(listed)
         outcome.skipped += work.skippedNow
 
         await withTaskGroup(of: ItemEnd.self) { group in
@@ -74,6 +82,7 @@ public final class Orchestrator: Sendable {
                 case .failed: outcome.failed += 1
                 case .skipped: outcome.skipped += 1
                 case .left: outcome.left += 1
+                case .notStarted: outcome.notStarted += 1
                 }
                 startNext()
             }
@@ -81,16 +90,22 @@ public final class Orchestrator: Sendable {
                 while queue.next() != nil { outcome.notStarted += 1 }
             }
         }
+        return finish(outcome, began: began)
+    }
+
+    private func finish(_ outcome: RunOutcome, began: ContinuousClock.Instant) -> RunOutcome {
+        var outcome = outcome
         outcome.stoppedBy = stopCause.withLock { $0 }
-        outcome.seconds = Double((ContinuousClock.now - began).components.seconds)
-            + Double((ContinuousClock.now - began).components.attoseconds) / 1e18
-        reporter.report(.runFinished(outcome: outcome, summary: try store.summary(maxFailures: settings.maxFailures),
-                                     maxFailures: settings.maxFailures))
+        let elapsed = ContinuousClock.now - began
+        outcome.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        if let summary = try? store.summary(maxFailures: settings.maxFailures) {
+            reporter.report(.runFinished(outcome: outcome, summary: summary, maxFailures: settings.maxFailures))
+        }
         return outcome
     }
 
-    /// Lists the source, retrying as its policy says.
-    private func listSource() async throws -> [SourceItem] {
+    /// Lists the source, retrying as its policy says; nil when the run was stopped meanwhile.
+    private func listSource() async throws -> [SourceItem]? {
         let policy = settings.source?.retry ?? .default
         var random = SystemRandomNumberGenerator()
         var attempt = 1
@@ -110,9 +125,7 @@ public final class Orchestrator: Sendable {
                 return try await source.list(context)
             } catch let failure as StageFailure {
                 let message = settings.redactor.redact(failure.message)
-                if failure.kind == .interrupted || stop.isStopped {
-                    throw PipelineError(.sourceUnavailable, "listing was interrupted; nothing was changed")
-                }
+                if failure.kind == .interrupted || stop.isStopped { return nil }
                 guard failure.kind == .retryable, attempt < policy.attempts else {
                     throw PipelineError(.sourceUnavailable, "cannot list the source: \(message)",
                                         hint: "check the source's connection settings; the state was not changed")
@@ -120,9 +133,7 @@ public final class Orchestrator: Sendable {
                 let wait = policy.delay(afterAttempt: attempt, using: &random)
                 reporter.report(.warning("listing failed: \(message); try \(attempt + 1) in \(wait)"))
                 attempt += 1
-                guard await pause(wait) else {
-                    throw PipelineError(.sourceUnavailable, "listing was interrupted; nothing was changed")
-                }
+                guard await pause(wait) else { return nil }
             }
         }
     }
@@ -205,10 +216,14 @@ public final class Orchestrator: Sendable {
     // MARK: One item
 
     private enum ItemEnd: Sendable {
-        case completed(Int64), failed, skipped, left
+        case completed(Int64), failed, skipped, left, notStarted
     }
 
     private func process(_ work: WorkItem) async -> ItemEnd {
+        if let diskBudget {
+            guard await diskBudget.reserve(work.item.size) else { return .notStarted }
+        }
+        defer { diskBudget?.release(work.item.size) }
         do {
             return try await travel(work.item, mayHaveStageRecords: work.mayHaveStageRecords)
         } catch {

@@ -9,12 +9,15 @@ public struct PipelineRunner: Sendable {
         public var workdir: String?
         public var concurrency: Int?
         public var timeBudget: TimeSpan?
+        public var diskBudget: ByteSize?
 
-        public init(statePath: String? = nil, workdir: String? = nil, concurrency: Int? = nil, timeBudget: TimeSpan? = nil) {
+        public init(statePath: String? = nil, workdir: String? = nil, concurrency: Int? = nil, timeBudget: TimeSpan? = nil,
+                    diskBudget: ByteSize? = nil) {
             self.statePath = statePath
             self.workdir = workdir
             self.concurrency = concurrency
             self.timeBudget = timeBudget
+            self.diskBudget = diskBudget
         }
 
         public func applied(to pipeline: PipelineFile) -> PipelineFile {
@@ -24,6 +27,7 @@ public struct PipelineRunner: Sendable {
             if let workdir { pipeline.workdir = PathResolver.absolute(workdir, relativeTo: here) }
             if let concurrency { pipeline.concurrency = concurrency }
             if let timeBudget { pipeline.timeBudget = timeBudget }
+            if let diskBudget { pipeline.diskBudget = diskBudget }
             return pipeline
         }
     }

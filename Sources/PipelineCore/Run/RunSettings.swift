@@ -5,23 +5,25 @@ public struct RunSettings: Sendable {
     public var concurrency: Int
     public var maxFailures: Int
     public var timeBudget: TimeSpan?
+    public var diskBudget: ByteSize?
     public var source: SourceDefinition?
     public var redactor: SecretRedactor
 
     public init(pipelineName: String, workdir: String, concurrency: Int, maxFailures: Int, timeBudget: TimeSpan?,
-                source: SourceDefinition?, redactor: SecretRedactor) {
+                diskBudget: ByteSize? = nil, source: SourceDefinition?, redactor: SecretRedactor) {
         self.pipelineName = pipelineName
         self.workdir = workdir
         self.concurrency = concurrency
         self.maxFailures = maxFailures
         self.timeBudget = timeBudget
+        self.diskBudget = diskBudget
         self.source = source
         self.redactor = redactor
     }
 
     public init(pipeline: PipelineFile) {
         self.init(pipelineName: pipeline.name, workdir: pipeline.workdir, concurrency: pipeline.concurrency,
-                  maxFailures: pipeline.maxFailures, timeBudget: pipeline.timeBudget, source: pipeline.source,
+                  maxFailures: pipeline.maxFailures, timeBudget: pipeline.timeBudget, diskBudget: pipeline.diskBudget, source: pipeline.source,
                   redactor: SecretRedactor(secrets: pipeline.secrets))
     }
 }

@@ -1,0 +1,72 @@
+import Synchronization
+
+/// Bounds the bytes an item may stage in the work directory at once (`disk_budget:`).
+///
+/// An item reserves its size before its first stage and gives it back when it leaves the run;
+/// one that does not fit waits, in order of arrival. An item larger than the whole budget still
+/// runs, alone, rather than never. A stop wakes every waiter.
+final class DiskBudget: Sendable {
+    private struct Waiter {
+        var bytes: Int64
+        var continuation: CheckedContinuation<Bool, Never>
+    }
+
+    private struct State {
+        var reserved: Int64 = 0
+        var holders = 0
+        var waiting: [Waiter] = []
+        var stopped = false
+    }
+
+    let limit: Int64
+    private let state = Mutex(State())
+
+    init(limit: Int64) { self.limit = limit }
+
+    /// Waits until `bytes` fit; false if the run stopped meanwhile (nothing is then reserved).
+    func reserve(_ bytes: Int64) async -> Bool {
+        await withCheckedContinuation { continuation in
+            let resumeNow = state.withLock { state -> Bool? in
+                if state.stopped { return false }
+                guard state.waiting.isEmpty, fits(bytes, state) else {
+                    state.waiting.append(Waiter(bytes: bytes, continuation: continuation))
+                    return nil
+                }
+                state.reserved += bytes
+                state.holders += 1
+                return true
+            }
+            if let resumeNow { continuation.resume(returning: resumeNow) }
+        }
+    }
+
+    func release(_ bytes: Int64) {
+        let admitted = state.withLock { state -> [Waiter] in
+            state.reserved -= bytes
+            state.holders -= 1
+            var admitted: [Waiter] = []
+            while let next = state.waiting.first, fits(next.bytes, state) {
+                state.waiting.removeFirst()
+                state.reserved += next.bytes
+                state.holders += 1
+                admitted.append(next)
+            }
+            return admitted
+        }
+        for waiter in admitted { waiter.continuation.resume(returning: true) }
+    }
+
+    /// Wakes every waiter with "stopped".
+    func stop() {
+        let waiting = state.withLock { state -> [Waiter] in
+            state.stopped = true
+            defer { state.waiting.removeAll() }
+            return state.waiting
+        }
+        for waiter in waiting { waiter.continuation.resume(returning: false) }
+    }
+
+    private func fits(_ bytes: Int64, _ state: State) -> Bool {
+        state.holders == 0 || state.reserved + bytes <= limit
+    }
+}
