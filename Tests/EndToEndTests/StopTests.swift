@@ -98,5 +98,32 @@ struct StopTests {
         #expect(next.output.contains("left running by an earlier run"))
         #expect(flakyProcesses().isDisjoint(with: orphans), "the orphan is still running")
     }
+
+    @Test func aStopWhileListingExitsAsStoppedEarlyAndChangesNothing() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        try FileManager.default.createDirectory(atPath: sandbox.root + "/stages", withIntermediateDirectories: true)
+        try "#!/bin/sh\nsleep 30\n".write(toFile: sandbox.root + "/stages/slow-list", atomically: true, encoding: .utf8)
+        chmod(sandbox.root + "/stages/slow-list", 0o755)
+        try sandbox.writePipeline("""
+            version: 1
+            state: test.state
+            workdir: work
+            stop_grace: 10s
+            source:
+              run: slow-list
+            stages:
+              - name: fetch
+                uses: local-fetch
+                with: { root: src }
+            """)
+        let run = try PipelineProcess(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root)
+        #expect(run.waitForEvents { $0.event("run_started") })
+        usleep(500_000)
+        run.signal(SIGINT)
+        #expect(run.wait(timeout: 20) == 75)
+        let summary = try sandbox.status()["summary"] as? [String: Any]
+        #expect(summary?["total"] as? Int == 0)
+    }
 }
 }
