@@ -85,6 +85,10 @@ struct BadInputTests {
         let second = try PipelineProcess.run(["run", "pipeline.yml"], in: sandbox.root)
         #expect(second.status == 73)
         #expect(second.error.contains("is in use by another pipeline run (pid \(first.pid)"), "\(second.error)")
+        // Looking is fine while it runs.
+        let status = try PipelineProcess.run(["status", "pipeline.yml"], in: sandbox.root)
+        #expect(status.status == 0, "\(status.error)")
+        #expect(status.output.contains("🔄 In progress: /album"), "\(status.output)")
         first.signal(SIGTERM)
         #expect(first.wait() == 75)
         #expect(try PipelineProcess.run(["status", "pipeline.yml"], in: sandbox.root).status == 0)
