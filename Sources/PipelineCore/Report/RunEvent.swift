@@ -34,6 +34,8 @@ public struct RunOutcome: Sendable, Equatable, Codable {
     public enum StopCause: String, Sendable, Equatable, Codable {
         case timeBudget = "time_budget"
         case signal
+        /// A commit failed (disk full, file removed): going on would be work without a record.
+        case stateUnwritable = "state_unwritable"
     }
 
     public var completed = 0
@@ -52,6 +54,7 @@ public struct RunOutcome: Sendable, Equatable, Codable {
     public init() {}
 
     public var exitStatus: ExitStatus {
+        if stoppedBy == .stateUnwritable { return .ioError }
         if stoppedBy != nil, left + notStarted > 0 || listingInterrupted { return .stoppedEarly }
         return failed > 0 ? .itemsFailed : .success
     }

@@ -53,6 +53,7 @@ public enum SummaryText {
         switch outcome.stoppedBy {
         case .timeBudget?: line += " — stopped by the time budget; run again to continue"
         case .signal?: line += " — stopped by a signal; run again to continue"
+        case .stateUnwritable?: line += " — stopped: the state could not be written (see the warning above)"
         case nil: break
         }
         return line

@@ -65,12 +65,8 @@ public final class Orchestrator: Sendable {
 
         await withTaskGroup(of: ItemEnd.self) { group in
             var queue = work.items.makeIterator()
-            var startedAll = false
             func startNext() {
-                guard !stop.isStopped, let item = queue.next() else {
-                    startedAll = true
-                    return
-                }
+                guard !stop.isStopped, let item = queue.next() else { return }
                 group.addTask { await self.process(item) }
             }
             for _ in 0..<settings.concurrency { startNext() }
@@ -86,9 +82,7 @@ public final class Orchestrator: Sendable {
                 }
                 startNext()
             }
-            if !startedAll || stop.isStopped {
-                while queue.next() != nil { outcome.notStarted += 1 }
-            }
+            while queue.next() != nil { outcome.notStarted += 1 }
         }
         return finish(outcome, began: began)
     }
@@ -230,7 +224,7 @@ public final class Orchestrator: Sendable {
             // The state could not be written (disk full, file removed): stop cleanly rather than
             // go on without a record.
             reporter.report(.warning("\(settings.redactor.redact("\(error)")); stopping the run"))
-            requestStop(.signal, reason: "the state could not be written")
+            requestStop(.stateUnwritable, reason: "the state could not be written")
             return .left
         }
     }

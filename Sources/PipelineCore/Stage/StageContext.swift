@@ -65,15 +65,6 @@ public protocol StageEventSink: Sendable {
     func processStarted(pid: Int32) throws
 }
 
-/// Discards events; for listing and for tests.
-public struct SilentEventSink: StageEventSink {
-    public init() {}
-    public func progress(bytes: Int64, total: Int64?) {}
-    public func log(_ message: String) {}
-    public func checkpoint(_ values: [String: JSONValue]) throws {}
-    public func processStarted(pid: Int32) throws {}
-}
-
 /// What a source stage gets.
 public struct ListContext: Sendable {
     public var parameters: [String: JSONValue]
