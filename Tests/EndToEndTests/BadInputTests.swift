@@ -99,19 +99,7 @@ struct BadInputTests {
         defer { sandbox.remove() }
         let marker = "escape-\(UUID().uuidString.prefix(8)).txt"
         let names = ["/../../\(marker)", "/a/../../../\(marker)", "/ctl\u{01}name\nline.txt", "/./dot.txt", "/ok/normal.txt"]
-        let listing = try JSONSerialization.data(withJSONObject: names.map { ["path": $0, "size": 10] })
-        try listing.write(to: URL(fileURLWithPath: sandbox.root + "/listing.json"))
-        try sandbox.writePipeline("""
-            version: 1
-            state: test.state
-            workdir: work
-            source:
-              run: list-json
-              with: { file: listing.json }
-            stages:
-              - name: fetch
-                run: write-fixed
-                with: { byte: "x" }
+        try sandbox.writeListedPipeline(listing: names.map { ["path": $0, "size": 10] }, then: """
               - name: upload
                 uses: local-upload
                 with: { destination: dest }

@@ -66,8 +66,11 @@ final class PipelineProcess: @unchecked Sendable {
     var isRunning: Bool { process.isRunning }
 
     /// JSON events printed so far (with `--log-format json`).
-    var events: [[String: Any]] {
-        lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    var events: [[String: Any]] { Self.events(in: lines.joined(separator: "\n")) }
+
+    /// The JSON events among the lines of `output`.
+    static func events(in output: String) -> [[String: Any]] {
+        output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
 
     /// Waits until `count` events match, or the timeout passes; returns whether they did.

@@ -64,6 +64,25 @@ struct Sandbox {
             """)
     }
 
+    /// A pipeline whose source is `listing` (via `stages/list-json`) and whose fetch writes each
+    /// item as that many "x" bytes (`stages/write-fixed`), then `stages`.
+    func writeListedPipeline(listing: [[String: Any]], then stages: String) throws {
+        try JSONSerialization.data(withJSONObject: listing).write(to: URL(fileURLWithPath: root + "/listing.json"))
+        try writePipeline("""
+            version: 1
+            state: test.state
+            workdir: work
+            source:
+              run: list-json
+              with: { file: listing.json }
+            stages:
+              - name: fetch
+                run: write-fixed
+                with: { byte: "x" }
+            \(stages)
+            """)
+    }
+
     /// The standard local pipeline: list → fetch → verify → upload → cleanup, with optional slowness.
     func writeLocalPipeline(concurrency: Int = 2, fetchRate: String? = nil, verifyRate: String? = nil,
                             uploadRate: String? = nil, maxFailures: Int = 3) throws {

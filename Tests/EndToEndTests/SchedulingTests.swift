@@ -23,9 +23,7 @@ struct SchedulingTests {
         try sandbox.writeLocalPipeline(concurrency: 4, fetchRate: "4MB")
         let bounded = try PipelineProcess.run(["run", "pipeline.yml", "--log-format", "json", "--disk-budget", "2.5MB"], in: sandbox.root)
         #expect(bounded.status == 0, "\(bounded.error)")
-        let events = bounded.output.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
+        let events = PipelineProcess.events(in: bounded.output)
         #expect(mostItemsInFlight(events) == 2, "2.5MB holds two 1MB items, not more")
         #expect(Set(sandbox.files(in: sandbox.destination).keys) == Set(originals))
     }
@@ -37,9 +35,7 @@ struct SchedulingTests {
         try sandbox.writeLocalPipeline(concurrency: 4, fetchRate: "4MB")
         let run = try PipelineProcess.run(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root)
         #expect(run.status == 0)
-        let events = run.output.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
+        let events = PipelineProcess.events(in: run.output)
         #expect(mostItemsInFlight(events) == 4)
     }
 }

@@ -12,18 +12,7 @@ struct VerificationTests {
             ["path": "/good.bin", "size": 100, "extra": ["sha256": Self.sha256OfHundredX]],
             ["path": "/bad.bin", "size": 100, "extra": ["sha256": String(repeating: "0", count: 64)]],
         ]
-        try JSONSerialization.data(withJSONObject: listing).write(to: URL(fileURLWithPath: sandbox.root + "/listing.json"))
-        try sandbox.writePipeline("""
-            version: 1
-            state: test.state
-            workdir: work
-            source:
-              run: list-json
-              with: { file: listing.json }
-            stages:
-              - name: fetch
-                run: write-fixed
-                with: { byte: "x" }
+        try sandbox.writeListedPipeline(listing: listing, then: """
               - name: verify
                 uses: checksum
                 retry: { attempts: 2, backoff: [0s] }
@@ -33,9 +22,7 @@ struct VerificationTests {
             """)
         let run = try PipelineProcess.run(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root)
         #expect(run.status == 1, "\(run.error)")
-        let events = run.output.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
+        let events = PipelineProcess.events(in: run.output)
         let badFetches = events.filter { $0.event("stage_started", stage: "fetch") && $0["path"] as? String == "/bad.bin" }
         #expect(badFetches.count == 2, "a mismatch sends the item back to fetch once, within verify's 2 attempts")
         #expect(events.contains { $0.event("went_back") && $0["path"] as? String == "/bad.bin" })
