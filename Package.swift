@@ -16,16 +16,23 @@ let package = Package(
         // System libraries from Debian's -dev packages; the shims only expose headers.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl"),
+        .systemLibrary(name: "CFileSystem", path: "Sources/CFileSystem"),
 
         // The engine: pipeline files, state, stages, orchestration, reporting. Knows no protocol.
         .target(
             name: "PipelineCore",
             dependencies: ["CSQLite", .product(name: "Yams", package: "Yams")]
         ),
+        // A safe Swift face over libcurl: FTP/FTPS/SFTP listing and resumable download.
+        .target(
+            name: "Transfer",
+            dependencies: ["CCurl", "CFileSystem"]
+        ),
         // The built-in stages (`uses:`), one file per stage.
         .target(
             name: "BuiltinStages",
-            dependencies: ["PipelineCore", "COpenSSL"]
+            dependencies: ["PipelineCore", "Transfer", "COpenSSL"]
         ),
         // The command line: argument parsing only.
         .executableTarget(
@@ -42,7 +49,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineCoreTests",
-            dependencies: ["PipelineCore", "BuiltinStages"],
+            dependencies: ["PipelineCore", "BuiltinStages", "Transfer"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

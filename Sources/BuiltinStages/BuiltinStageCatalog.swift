@@ -10,5 +10,7 @@ public struct BuiltinStageCatalog: StageCatalog {
         ChecksumStage.descriptor,
         LocalUploadStage.descriptor,
         DeleteLocalStage.descriptor,
+        CurlListStage.descriptor,
+        CurlFetchStage.descriptor,
     ]
 }

@@ -18,6 +18,7 @@ public enum StatusReport {
                 "failures": .number(Double(item.failures)),
             ]
             if let size = item.size { fields["size"] = .number(Double(size)) }
+            if let modified = item.modified { fields["modified"] = .string(modified) }
             if let stage = item.stage { fields["stage"] = .string(stage) }
             if let error = item.lastError { fields["last_error"] = .string(error) }
             if let reason = item.skipReason { fields["skip_reason"] = .string(reason) }

@@ -1,0 +1,80 @@
+import Foundation
+import PipelineCore
+import Transfer
+
+/// `curl-fetch`: downloads the item from an FTP/FTPS/SFTP server into the work directory.
+///
+/// The download grows under a `.partial` name and resumes from its size (REST); the remote file's
+/// size and time are recorded when a download starts, and a partial file of a remote that has
+/// changed since is discarded, never spliced. The complete file is checked against the listed size
+/// and renamed into place atomically.
+struct CurlFetchStage: Stage {
+    static let descriptor = StageDescriptor(
+        name: "curl-fetch",
+        summary: "downloads from FTP/FTPS/SFTP with byte-exact resume (connection settings default to the source's)",
+        parameters: RemoteConnection.parameters + [
+            .init("stall_timeout", "fail the attempt after this long below 1 KB/s (default 60s)"),
+            .init("rate_limit", "bytes per second at most, such as 20MB"),
+        ],
+        factory: .item { setup in
+            var options = ResumableDownload.Options()
+            if let raw = setup.parameters["stall_timeout"] {
+                guard let text = raw.stringValue, let span = TimeSpan(parsing: text), span.milliseconds >= 1000 else {
+                    throw setup.location.error("'stall_timeout' must be a duration of a second or more, such as 60s")
+                }
+                options.stallTimeout = Int(span.seconds)
+            }
+            options.rateLimit = try setup.byteSize("rate_limit")?.bytes
+            return CurlFetchStage(endpoint: try RemoteConnection.endpoint(setup, inheriting: true), options: options)
+        }
+    )
+
+    let endpoint: RemoteEndpoint
+    let options: ResumableDownload.Options
+
+    func run(_ context: StageContext) async throws -> StageResult {
+        let target = context.target
+        let size = context.item.size
+        try FileManager.default.createDirectory(atPath: target.directory, withIntermediateDirectories: true)
+        if FileStream.size(of: target.absolute) == size {
+            return .done(outputs(target, size: size, resumedAt: size, copied: 0))
+        }
+        // The remote as it was when this partial file began; a different one must not be spliced on.
+        let identity: JSONValue = ["size": .number(Double(size)), "modified": context.item.modified.map(JSONValue.string) ?? .null]
+        let partialSize = FileStream.size(of: target.partial) ?? 0
+        if partialSize > 0, let recorded = context.checkpoint?["remote"], recorded != identity {
+            context.log("the remote file changed since its download began; starting over")
+            try? FileManager.default.removeItem(atPath: target.partial)
+        }
+        if (FileStream.size(of: target.partial) ?? 0) == 0 {
+            try context.saveCheckpoint(["remote": identity])
+        } else {
+            context.log("resuming at byte \(FileStream.size(of: target.partial) ?? 0) of \(size)")
+        }
+
+        let download = ResumableDownload(endpoint: endpoint, remotePath: context.item.path, partialPath: target.partial,
+                                         expectedSize: size, options: options)
+        let outcome = try await Blocking.run { [endpoint] in
+            do {
+                return try download.run { position in
+                    context.progress(bytes: position, total: size)
+                    return !context.stop.isStopped
+                }
+            } catch let error as CurlFailure {
+                throw RemoteConnection.failure(error, endpoint: endpoint, path: context.item.path, stop: context.stop)
+            }
+        }
+        let finalSize = FileStream.size(of: target.partial) ?? 0
+        guard finalSize == size else {
+            if finalSize > size { try? FileManager.default.removeItem(atPath: target.partial) }
+            throw StageFailure.retryable("download of '\(context.item.path)' ended at \(finalSize) of \(size) bytes")
+        }
+        guard rename(target.partial, target.absolute) == 0 else { throw FileStream.failure("rename", target.partial) }
+        return .done(outputs(target, size: size, resumedAt: outcome.resumedAt, copied: outcome.received))
+    }
+
+    private func outputs(_ target: WorkPath, size: Int64, resumedAt: Int64, copied: Int64) -> [String: JSONValue] {
+        [StageOutputs.file: .string(target.relative), StageOutputs.size: .number(Double(size)),
+         "resumed_at": .number(Double(resumedAt)), "copied": .number(Double(copied))]
+    }
+}

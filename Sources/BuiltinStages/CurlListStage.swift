@@ -1,0 +1,37 @@
+import PipelineCore
+import Transfer
+
+/// `curl-list`: lists a remote FTP/FTPS/SFTP tree recursively, as a source.
+///
+/// Each item's path is its full remote path (`/photos/2024/a.jpg`); sizes are exact, and
+/// modification times exact to the second where the server has MLSD (else asked with MDTM).
+struct CurlListStage: SourceStage {
+    static let descriptor = StageDescriptor(
+        name: "curl-list",
+        summary: "lists a remote FTP/FTPS/SFTP tree recursively (source)",
+        parameters: RemoteConnection.parameters + [
+            .init("listing", "auto (MLSD where offered, else LIST), mlsd or list"),
+        ],
+        factory: .source { setup in
+            let modeText = setup.parameters["listing"]?.stringValue ?? "auto"
+            guard let mode = RemoteTreeWalker.ListingMode(rawValue: modeText) else {
+                throw setup.location.error(NameSuggester.unknown("listing mode", modeText, valid: RemoteTreeWalker.ListingMode.allCases.map(\.rawValue)))
+            }
+            return CurlListStage(endpoint: try RemoteConnection.endpoint(setup, inheriting: false), mode: mode)
+        }
+    )
+
+    let endpoint: RemoteEndpoint
+    let mode: RemoteTreeWalker.ListingMode
+
+    func list(_ context: ListContext) async throws -> [SourceItem] {
+        try await Blocking.run { [endpoint, mode] in
+            do {
+                let walker = try RemoteTreeWalker(endpoint: endpoint, mode: mode) { context.stop.isStopped }
+                return try walker.walk().map { SourceItem(path: $0.path, size: $0.size, modified: $0.modified) }
+            } catch let error as CurlFailure {
+                throw RemoteConnection.failure(error, endpoint: endpoint, path: nil, stop: context.stop)
+            }
+        }
+    }
+}

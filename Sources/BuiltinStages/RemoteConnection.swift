@@ -1,0 +1,63 @@
+import Foundation
+import PipelineCore
+import Transfer
+
+/// Reads the connection parameters shared by the remote stages (`url`, `username`, `password`,
+/// `tls`, `ca_file`, `insecure`), taking what a stage leaves out from the source's, so a fetch
+/// stage needs no settings of its own.
+enum RemoteConnection {
+    static let parameters: [StageDescriptor.Parameter] = [
+        .init("url", "ftp://host:port/path/, ftps://… (implicit TLS) or sftp://… (default for fetch: the source's)"),
+        .init("username", "login name (default: anonymous)"),
+        .init("password", "login password; use ${VAR}, it is masked everywhere"),
+        .init("tls", "none (default) or required: explicit TLS on control and data for ftp://"),
+        .init("ca_file", "PEM file of the certificate authority (or self-signed certificate) to trust"),
+        .init("insecure", "true to accept any certificate (testing only)"),
+    ]
+
+    static func endpoint(_ setup: StageSetup, inheriting: Bool) throws -> RemoteEndpoint {
+        func value(_ key: String) -> JSONValue? {
+            setup.parameters[key] ?? (inheriting ? setup.sourceParameters[key] : nil)
+        }
+        guard let url = value("url")?.stringValue, !url.isEmpty else {
+            throw setup.location.error("stage '\(setup.stageName)' needs 'with: { url: ftp://host/path/ }'"
+                                       + (inheriting ? " (the source has none to default to)" : ""))
+        }
+        let tlsText = value("tls")?.stringValue ?? "none"
+        guard let security = RemoteEndpoint.Security(rawValue: tlsText) else {
+            throw setup.location.error(NameSuggester.unknown("tls mode", tlsText, valid: RemoteEndpoint.Security.allCases.map(\.rawValue)))
+        }
+        let caFile = value("ca_file")?.stringValue.map { PathResolver.absolute($0, relativeTo: setup.baseDirectory) }
+        do {
+            return try RemoteEndpoint(url: url, username: value("username")?.stringValue, password: value("password")?.stringValue,
+                                      security: security, caFile: caFile, insecure: value("insecure")?.boolValue ?? false)
+        } catch {
+            throw setup.location.error("stage '\(setup.stageName)': \(error)")
+        }
+    }
+
+    /// A libcurl failure as a stage failure, worded for the user; never includes the password.
+    static func failure(_ error: CurlFailure, endpoint: RemoteEndpoint, path: String?, stop: StopSignal) -> StageFailure {
+        switch error.disposition {
+        case .aborted:
+            return stop.reason == .timedOut ? .retryable("the transfer timed out") : .interrupted
+        case .retry, .restartFromZero:
+            return .retryable("\(endpoint.displayName): \(error.message)")
+        case .permanent:
+            switch error.code {
+            case 67:
+                return .permanent("login to \(endpoint.displayName) as '\(endpoint.username ?? "anonymous")' was refused (\(error.responseCode)): check the username and password")
+            case 78, 9:
+                return .permanent("'\(path ?? "")' is not on \(endpoint.displayName) or not readable (\(error.responseCode)): \(error.message)")
+            case 60, 58, 77, 83:
+                return .permanent("\(endpoint.displayName): the server's certificate is not trusted (\(error.message)); set 'ca_file', or 'insecure: true' for testing")
+            case 64:
+                return .permanent("\(endpoint.displayName) does not offer TLS, which 'tls: required' demands")
+            case 23:
+                return .permanent("writing the download failed (is the disk full?): \(error.message)")
+            default:
+                return .permanent("\(endpoint.displayName): \(error.message)")
+            }
+        }
+    }
+}
