@@ -50,9 +50,8 @@ public enum DirectoryListingParser {
             guard fields.count > sizeIndex + 3, let size = Int64(fields[sizeIndex].text),
                 isMonth(fields[sizeIndex + 1].text)
             else { continue }
-            let nameStart = fields.count > sizeIndex + 4 ? fields[sizeIndex + 4].start : nil
-            guard let nameStart else { return nil }
-            var name = String(line[nameStart...])
+            // The name begins one space after the time or year column, spaces and all.
+            guard fields.count > sizeIndex + 4, var name = Self.name(in: line, after: fields[sizeIndex + 3].text) else { return nil }
             let kind: RemoteEntry.Kind
             switch first {
             case "-": kind = .file
@@ -74,11 +73,19 @@ public enum DirectoryListingParser {
         guard fields.count == 4, fields[0].text.filter({ $0 == "-" || $0 == "/" }).count == 2,
             fields[1].text.hasSuffix("AM") || fields[1].text.hasSuffix("PM") || fields[1].text.contains(":")
         else { return nil }
+        // DOS columns are padded, so the name starts at the next non-blank (leading blanks are lost).
         let name = String(line[fields[3].start...])
-        if name == "." || name == ".." { return nil }
+        guard name != ".", name != ".." else { return nil }
         if fields[2].text == "<DIR>" { return RemoteEntry(name: name, kind: .directory) }
         guard let size = Int64(fields[2].text) else { return nil }
         return RemoteEntry(name: name, kind: .file, size: size)
+    }
+
+    /// What follows the single separating space after `column`, or nil when nothing does.
+    private static func name(in line: String, after column: Substring) -> String? {
+        guard column.endIndex < line.endIndex else { return nil }
+        let name = String(line[line.index(after: column.endIndex)...])
+        return name.isEmpty ? nil : name
     }
 
     private static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
