@@ -78,18 +78,32 @@ public struct ResumableDownload: Sendable {
         easy.set(CURLOPT_URL, endpoint.url(for: remotePath))
         easy.set(CURLOPT_RESUME_FROM_LARGE, offset: offset)
         easy.set(CURLOPT_BUFFERSIZE, options.receiveBufferSize)
+        // libcurl's own check stays as a backstop; the detector below is the one that answers in time.
         easy.set(CURLOPT_LOW_SPEED_LIMIT, options.stallBytesPerSecond)
-        easy.set(CURLOPT_LOW_SPEED_TIME, options.stallTimeout)
+        easy.set(CURLOPT_LOW_SPEED_TIME, options.stallTimeout * 3)
+        var stall = StallDetector(window: options.stallTimeout, bytesPerSecond: options.stallBytesPerSecond)
+        var stalled = false
         if let rateLimit = options.rateLimit { easy.set(CURLOPT_MAX_RECV_SPEED_LARGE, offset: rateLimit) }
         easy.setHandlers(
             data: { bytes in writer.append(bytes) },
-            progress: { _, _ in progress(offset + writer.written + Int64(writer.pending)) }
+            progress: { _, _ in
+                let position = offset + writer.written + Int64(writer.pending)
+                if stall.isStalled(at: position) {
+                    stalled = true
+                    return false
+                }
+                return progress(position)
+            }
         )
         do {
             try easy.perform()
         } catch {
             writer.flush()
             if let failure = writer.failure { throw failure }
+            if stalled {
+                throw CurlFailure(code: Int32(CURLE_OPERATION_TIMEDOUT.rawValue),
+                                  message: "the transfer stalled (under \(options.stallBytesPerSecond) bytes/s for \(options.stallTimeout)s)")
+            }
             throw error
         }
         writer.flush()

@@ -25,6 +25,9 @@ final class PipelineProcess: @unchecked Sendable {
     }
 
     private let captured = Captured()
+    /// Signalled by each reader at end of file.
+    private let readersDone = DispatchSemaphore(value: 0)
+    private var drained = false
     private let readers: [Thread]
 
     init(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws {
@@ -37,7 +40,7 @@ final class PipelineProcess: @unchecked Sendable {
         process.standardOutput = stdout
         process.standardError = stderr
         process.standardInput = FileHandle.nullDevice
-        let captured = self.captured
+        let captured = self.captured, readersDone = self.readersDone
         readers = [
             Thread {
                 var pending = Data()
@@ -49,11 +52,13 @@ final class PipelineProcess: @unchecked Sendable {
                         pending.removeSubrange(pending.startIndex...newline)
                     }
                 }
+                readersDone.signal()
             },
             Thread {
                 while case let chunk = stderr.fileHandleForReading.availableData, !chunk.isEmpty {
                     captured.error.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
                 }
+                readersDone.signal()
             },
         ]
         try process.run()
@@ -96,7 +101,11 @@ final class PipelineProcess: @unchecked Sendable {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
-        usleep(20000)  // let the readers drain the pipes
+        // Everything the process wrote is read before its output is looked at.
+        if !drained {
+            for _ in readers { _ = readersDone.wait(timeout: .now() + 10) }
+            drained = true
+        }
         return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
     }
 

@@ -1,0 +1,300 @@
+import Foundation
+import Testing
+
+extension EndToEnd {
+@Suite("FTP: listing and resumable fetch against a real server")
+struct FTPTests {
+    static let environment = ["FTP_PASSWORD": FTPServer.password]
+
+    /// A remote folder in the sandbox, served by `Scripts/ftp-server`.
+    func serve(_ sandbox: Sandbox, _ arguments: [String] = []) throws -> FTPServer {
+        try FileManager.default.createDirectory(atPath: sandbox.root + "/remote", withIntermediateDirectories: true)
+        return try FTPServer(root: sandbox.root + "/remote", arguments: arguments, directory: sandbox.root)
+    }
+
+    /// curl-list → curl-fetch → checksum → local-upload, with extra `with:` for the source and fetch.
+    func writeFTPPipeline(_ sandbox: Sandbox, server: FTPServer, source: String = "", fetch: String = "",
+                          fetchRetry: String = "{ attempts: 3, backoff: [0s] }", verifyAndUpload: Bool = true) throws {
+        try sandbox.writePipeline("""
+            version: 1
+            state: test.state
+            workdir: work
+            stop_grace: 1s
+            source:
+              uses: curl-list
+              with: { url: "\(server.url)", username: \(FTPServer.user), password: "${FTP_PASSWORD}"\(source) }
+            stages:
+              - name: fetch
+                uses: curl-fetch
+                retry: \(fetchRetry)
+                with: { stall_timeout: 2s\(fetch) }
+            """ + (verifyAndUpload ? """
+
+              - name: verify
+                uses: checksum
+              - name: upload
+                uses: local-upload
+                with: { destination: dest }
+            """ : ""))
+    }
+
+    /// Random bytes at `relative` below the remote folder.
+    func remoteFile(_ sandbox: Sandbox, _ relative: String, size: Int) throws {
+        let path = sandbox.root + "/remote" + relative
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        let random = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/dev/urandom"))
+        var remaining = size
+        while remaining > 0 {
+            let chunk = try random.read(upToCount: min(remaining, 4 << 20)) ?? Data()
+            try output.write(contentsOf: chunk)
+            remaining -= chunk.count
+        }
+        try output.close()
+    }
+
+    func sameBytes(_ first: String, _ second: String) -> Bool {
+        FileManager.default.contentsEqual(atPath: first, andPath: second)
+    }
+
+    func run(_ sandbox: Sandbox, _ extra: [String] = []) throws -> (status: Int32, output: String, error: String) {
+        try PipelineProcess.run(["run", "pipeline.yml", "--log-format", "json"] + extra, in: sandbox.root, environment: Self.environment)
+    }
+
+    // MARK: Listing
+
+    /// 1,000+ files in 50+ folders nested 5 deep, with spaces, brackets, unicode and leading dashes.
+    func awkwardTree(_ sandbox: Sandbox) throws -> [String: (size: Int, modified: String)] {
+        let remote = sandbox.root + "/remote"
+        var expected: [String: (size: Int, modified: String)] = [:]
+        var folders: [String] = []
+        for a in 0..<2 { for b in 0..<3 { for c in 0..<3 { for d in 0..<3 {
+            folders.append("/Lib \(a)/[B \(b)]/ü-C\(c)/-D \(d)/E e")
+        } } } }
+        folders += ["/Lib 0", "/Lib 1/[B 2]", "/empty/deeper"]
+        var generator = SplitMix(seed: 9)
+        for index in 0..<1030 {
+            let folder = folders[index % (folders.count - 1)]
+            let path = "\(folder)/-\(index) photo [\(index % 7)] ü\(index % 5 == 0 ? " (copy)" : "").jpg"
+            let size = Int(generator.next() % 2048)
+            try FileManager.default.createDirectory(atPath: remote + folder, withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: remote + path, contents: Data(repeating: UInt8(index % 251), count: size))
+            let seconds = 1_600_000_000 + Int(generator.next() % 100_000_000)
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: Double(seconds))], ofItemAtPath: remote + path)
+            expected[path] = (size, Self.iso8601(seconds))
+        }
+        try FileManager.default.createDirectory(atPath: remote + "/empty/deeper", withIntermediateDirectories: true)
+        // A link loop: the walk must not follow it.
+        try FileManager.default.createSymbolicLink(atPath: remote + "/Lib 0/loop", withDestinationPath: remote + "/Lib 0")
+        return expected
+    }
+
+    static func iso8601(_ seconds: Int) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date(timeIntervalSince1970: Double(seconds)))
+    }
+
+    @Test("recursive listing matches the files on disk", arguments: ["mlsd", "list"])
+    func recursiveListingMatchesTheDisk(mode: String) throws {
+        let sandbox = try Sandbox("listing-\(mode)")
+        defer { sandbox.remove() }
+        let server = try serve(sandbox, mode == "list" ? ["--no-mlsd"] : [])
+        let expected = try awkwardTree(sandbox)
+        #expect(expected.count >= 1000)
+        try sandbox.writePipeline("""
+            version: 1
+            state: test.state
+            workdir: work
+            source:
+              uses: curl-list
+              with: { url: "\(server.url)", username: \(FTPServer.user), password: "${FTP_PASSWORD}", listing: \(mode == "list" ? "auto" : "mlsd") }
+            stages:
+              - name: cleanup
+                uses: delete-local
+            """)
+        let result = try run(sandbox)
+        #expect(result.status == 0, "\(result.error)")
+        let items = try sandbox.statusItems()
+        #expect(Set(items.keys) == Set(expected.keys), "listed paths differ from the disk")
+        for (path, file) in expected {
+            #expect(items[path]?["size"] as? Int == file.size, "\(path) size")
+            #expect(items[path]?["modified"] as? String == file.modified, "\(path) time")
+        }
+        let commands = server.events.compactMap { $0["cmd"] as? String }
+        if mode == "mlsd" {
+            #expect(!commands.contains("LIST"), "LIST was used although the server has MLSD")
+        } else {
+            // Without MLSD, auto mode asks once, then lists every folder with LIST.
+            #expect(commands.filter { $0 == "MLSD" }.count == 1)
+            #expect(commands.filter { $0 == "LIST" }.count > 50)
+        }
+    }
+
+    // MARK: Resume
+
+    @Test func aDroppedConnectionIsResumedAtTheExactByteWithinOneRun() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let server = try serve(sandbox, ["--drop-after", "5000000"])
+        let size = 50_000_000
+        try remoteFile(sandbox, "/video/big clip.mkv", size: size)
+        try writeFTPPipeline(sandbox, server: server, fetchRetry: "{ attempts: 15, backoff: [0s] }")
+        let result = try run(sandbox)
+        #expect(result.status == 0, "\(result.error)")
+        #expect(sameBytes(sandbox.root + "/remote/video/big clip.mkv", sandbox.destination + "/video/big clip.mkv"))
+        let downloads = server.downloads(of: "/video/big clip.mkv")
+        #expect(downloads.count >= 10, "each try got at most 5 MB")
+        var expectedOffset = 0
+        for download in downloads {
+            #expect(download.offset == expectedOffset, "a retry did not resume where the last one stopped")
+            expectedOffset += download.bytes
+        }
+        #expect(downloads.reduce(0) { $0 + $1.bytes } <= size + 1_000_000)
+    }
+
+    @Test func afterKill9TheNextRunResumesAtThePartialSize() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let server = try serve(sandbox, ["--rate", "40000000"])
+        try remoteFile(sandbox, "/big.bin", size: 200_000_000)
+        try writeFTPPipeline(sandbox, server: server)
+        let first = try PipelineProcess(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root, environment: Self.environment)
+        let partial = sandbox.workdir + "/big.bin.partial"
+        let deadline = Date().addingTimeInterval(30)
+        while (FileManager.default.fileExists(atPath: partial) ? (try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int) ?? 0 : 0) < 30_000_000,
+            Date() < deadline { usleep(50_000) }
+        first.signal(SIGKILL)
+        first.wait()
+        let cut = try FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int ?? 0
+        #expect(cut > 0 && cut < 200_000_000)
+
+        try server.control(["rate": NSNull()])
+        let second = try run(sandbox)
+        #expect(second.status == 0, "\(second.error)")
+        #expect(server.downloads(of: "/big.bin").last?.offset == cut, "the second run did not resume at the partial size")
+        #expect(sameBytes(sandbox.root + "/remote/big.bin", sandbox.destination + "/big.bin"))
+    }
+
+    @Test("a remote file replaced between runs is fetched anew, never spliced", arguments: [false, true])
+    func aChangedRemoteFileIsFetchedAnew(sameSize: Bool) throws {
+        let sandbox = try Sandbox("changed-\(sameSize)")
+        defer { sandbox.remove() }
+        let server = try serve(sandbox, ["--rate", "2000000"])
+        try remoteFile(sandbox, "/doc.bin", size: 6_000_000)
+        try writeFTPPipeline(sandbox, server: server)
+        let first = try PipelineProcess(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root, environment: Self.environment)
+        let partial = sandbox.workdir + "/doc.bin.partial"
+        let deadline = Date().addingTimeInterval(20)
+        while ((try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int) ?? 0) < 1_000_000, Date() < deadline { usleep(50_000) }
+        first.signal(SIGKILL)
+        first.wait()
+
+        try remoteFile(sandbox, "/doc.bin", size: sameSize ? 6_000_000 : 4_500_000)
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(60)], ofItemAtPath: sandbox.root + "/remote/doc.bin")
+        try server.control(["rate": NSNull()])
+        let second = try run(sandbox)
+        #expect(second.status == 0, "\(second.error)")
+        #expect(server.downloads(of: "/doc.bin").last?.offset == 0, "the partial of the old file was continued")
+        #expect(sameBytes(sandbox.root + "/remote/doc.bin", sandbox.destination + "/doc.bin"))
+    }
+
+    // MARK: Failures
+
+    @Test func aStalledTransferFailsWithinTheStallTimeoutAndIsRetried() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let server = try serve(sandbox)
+        try server.control(["stall_after": 1_000_000])
+        try remoteFile(sandbox, "/slow.bin", size: 3_000_000)
+        try writeFTPPipeline(sandbox, server: server)
+        let run = try PipelineProcess(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root, environment: Self.environment)
+        #expect(run.waitForEvents { $0.event("stage_started", stage: "fetch") })
+        let started = Date()
+        #expect(run.waitForEvents(timeout: 20) { $0.event("stage_retrying", stage: "fetch") })
+        let detected = Date().timeIntervalSince(started)
+        #expect(detected < 2 + 5, "the stall took \(detected) s to notice (stall_timeout 2s)")
+        try server.control(["stall_after": NSNull()])
+        #expect(run.wait() == 0)
+        let downloads = server.downloads(of: "/slow.bin")
+        #expect(downloads.first?.bytes ?? 0 >= 1_000_000 - 65_536)
+        #expect(downloads.last?.offset ?? 0 > 0, "the retry did not resume")
+        #expect(sameBytes(sandbox.root + "/remote/slow.bin", sandbox.destination + "/slow.bin"))
+    }
+
+    @Test func aWrongPasswordFailsPermanentlyNamingTheLoginNeverThePassword() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let server = try serve(sandbox)
+        try remoteFile(sandbox, "/a.bin", size: 1000)
+        let wrong = "wrong-\(UUID().uuidString.prefix(8))"
+        try writeFTPPipeline(sandbox, server: server, fetch: ", password: \"${WRONG_PASSWORD}\"")
+        let result = try PipelineProcess.run(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root,
+                                             environment: Self.environment.merging(["WRONG_PASSWORD": wrong]) { $1 })
+        #expect(result.status == 1)
+        let item = try sandbox.statusItems()["/a.bin"]
+        let error = item?["last_error"] as? String ?? ""
+        #expect(error.contains("as 'alice' was refused (530)"), "\(error)")
+        #expect(!result.output.contains(wrong) && !result.error.contains(wrong))
+        #expect(server.events.filter { $0["cmd"] as? String == "PASS" && $0["user"] as? String == "alice" }.count <= 2,
+                "a refused login was retried")
+
+        try writeFTPPipeline(sandbox, server: server)
+        let badSource = try PipelineProcess.run(["run", "pipeline.yml"], in: sandbox.root, environment: ["FTP_PASSWORD": wrong])
+        #expect(badSource.status == 69)
+        #expect(badSource.error.contains("login to ftp://alice@127.0.0.1:\(server.port)/ as 'alice' was refused"), "\(badSource.error)")
+        #expect(!badSource.error.contains(wrong))
+    }
+
+    @Test func aMissingRemoteFileFailsPermanently() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let server = try serve(sandbox)
+        try sandbox.writeListedPipeline(listing: [["path": "/gone.bin", "size": 10]], then: "")
+        try sandbox.writePipeline("""
+            version: 1
+            state: test.state
+            workdir: work
+            source:
+              run: list-json
+              with: { file: listing.json }
+            stages:
+              - name: fetch
+                uses: curl-fetch
+                retry: { attempts: 3, backoff: [0s] }
+                with: { url: "\(server.url)", username: \(FTPServer.user), password: "${FTP_PASSWORD}" }
+            """)
+        let result = try run(sandbox)
+        #expect(result.status == 1)
+        let error = try sandbox.statusItems()["/gone.bin"]?["last_error"] as? String ?? ""
+        #expect(error.contains("'/gone.bin' is not on"), "\(error)")
+        #expect(server.events.filter { $0["cmd"] as? String == "PASS" }.count == 1, "a missing file was retried")
+    }
+
+    // MARK: FTPS
+
+    @Test func explicitFTPSListsAndResumesAndRefusesAnUntrustedCertificate() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let certificates = sandbox.root + "/certs"
+        let server = try serve(sandbox, ["--tls", "explicit", "--cert-dir", certificates, "--drop-after", "3000000"])
+        try remoteFile(sandbox, "/secure/file one.bin", size: 10_000_000)
+
+        try writeFTPPipeline(sandbox, server: server, source: ", tls: required", fetchRetry: "{ attempts: 10, backoff: [0s] }")
+        let untrusted = try run(sandbox)
+        #expect(untrusted.status == 69)
+        #expect(untrusted.error.contains("certificate is not trusted"), "\(untrusted.error)")
+
+        try writeFTPPipeline(sandbox, server: server, source: ", tls: required, ca_file: certs/cert.pem",
+                             fetchRetry: "{ attempts: 10, backoff: [0s] }")
+        let trusted = try run(sandbox)
+        #expect(trusted.status == 0, "\(trusted.error)")
+        #expect(sameBytes(sandbox.root + "/remote/secure/file one.bin", sandbox.destination + "/secure/file one.bin"))
+        let downloads = server.downloads(of: "/secure/file one.bin")
+        #expect(downloads.count >= 4)
+        #expect(downloads.dropFirst().allSatisfy { $0.offset > 0 }, "TLS retries did not resume")
+        #expect(!server.events.contains { $0["cmd"] as? String == "RETR" && $0["tls"] as? Bool == false })
+    }
+}
+}
