@@ -296,5 +296,52 @@ struct FTPTests {
         #expect(downloads.dropFirst().allSatisfy { $0.offset > 0 }, "TLS retries did not resume")
         #expect(!server.events.contains { $0["cmd"] as? String == "RETR" && $0["tls"] as? Bool == false })
     }
+
+    @Test func implicitFTPSAndInsecureModeWork() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let server = try serve(sandbox, ["--tls", "implicit", "--cert-dir", sandbox.root + "/certs"])
+        try remoteFile(sandbox, "/a b.bin", size: 2_000_000)
+        let implicitURL = server.url.replacingOccurrences(of: "ftp://", with: "ftps://")
+        try sandbox.writePipeline("""
+            version: 1
+            state: test.state
+            workdir: work
+            source:
+              uses: curl-list
+              with: { url: "\(implicitURL)", username: \(FTPServer.user), password: "${FTP_PASSWORD}", insecure: true }
+            stages:
+              - name: fetch
+                uses: curl-fetch
+              - name: upload
+                uses: local-upload
+                with: { destination: dest }
+            """)
+        let result = try run(sandbox)
+        #expect(result.status == 0, "\(result.error)")
+        #expect(sameBytes(sandbox.root + "/remote/a b.bin", sandbox.destination + "/a b.bin"))
+        #expect(server.events.filter { $0["event"] as? String == "retr_end" }.allSatisfy { $0["tls"] as? Bool == true })
+    }
+
+    @Test func sigtermStopsAFetchWithinASecondAndTheNextRunResumes() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let server = try serve(sandbox, ["--rate", "2000000"])
+        try remoteFile(sandbox, "/movie.mkv", size: 20_000_000)
+        try writeFTPPipeline(sandbox, server: server, source: "", fetch: "", verifyAndUpload: true)
+        let run = try PipelineProcess(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root, environment: Self.environment)
+        #expect(run.waitForEvents { $0.event("stage_started", stage: "fetch") })
+        usleep(1_500_000)
+        let signalled = Date()
+        run.signal(SIGTERM)
+        #expect(run.wait(timeout: 10) == 75)
+        #expect(Date().timeIntervalSince(signalled) < 1.5, "the fetch did not stop within a second")
+        let cut = (try? FileManager.default.attributesOfItem(atPath: sandbox.workdir + "/movie.mkv.partial")[.size] as? Int) ?? 0
+        #expect(cut > 1_000_000)
+        try server.control(["rate": NSNull()])
+        #expect(try self.run(sandbox).status == 0)
+        #expect(server.downloads(of: "/movie.mkv").last?.offset == cut)
+        #expect(sameBytes(sandbox.root + "/remote/movie.mkv", sandbox.destination + "/movie.mkv"))
+    }
 }
 }
