@@ -12,7 +12,9 @@ enum RemoteConnection {
         .init("password", "login password; use ${VAR}, it is masked everywhere"),
         .init("tls", "none (default) or required: explicit TLS on control and data for ftp://"),
         .init("ca_file", "PEM file of the certificate authority (or self-signed certificate) to trust"),
-        .init("insecure", "true to accept any certificate (testing only)"),
+        .init("insecure", "true to accept any certificate or SSH host key (testing only)"),
+        .init("ssh_key", "sftp://: the private key file to log in with"),
+        .init("known_hosts", "sftp://: the known_hosts file holding the server's host key"),
     ]
 
     static func endpoint(_ setup: StageSetup, inheriting: Bool) throws -> RemoteEndpoint {
@@ -27,10 +29,13 @@ enum RemoteConnection {
         guard let security = RemoteEndpoint.Security(rawValue: tlsText) else {
             throw setup.location.error(NameSuggester.unknown("tls mode", tlsText, valid: RemoteEndpoint.Security.allCases.map(\.rawValue)))
         }
-        let caFile = value("ca_file")?.stringValue.map { PathResolver.absolute($0, relativeTo: setup.baseDirectory) }
+        func path(_ key: String) -> String? {
+            value(key)?.stringValue.map { PathResolver.absolute($0, relativeTo: setup.baseDirectory) }
+        }
         do {
             return try RemoteEndpoint(url: url, username: value("username")?.stringValue, password: value("password")?.stringValue,
-                                      security: security, caFile: caFile, insecure: value("insecure")?.boolValue ?? false)
+                                      security: security, caFile: path("ca_file"), insecure: value("insecure")?.boolValue ?? false,
+                                      sshKey: path("ssh_key"), knownHosts: path("known_hosts"))
         } catch {
             throw setup.location.error("stage '\(setup.stageName)': \(error)")
         }
@@ -49,8 +54,10 @@ enum RemoteConnection {
                 return .permanent("login to \(endpoint.displayName) as '\(endpoint.username ?? "anonymous")' was refused (\(error.responseCode)): check the username and password")
             case 78, 9:
                 return .permanent("'\(path ?? "")' is not on \(endpoint.displayName) or not readable (\(error.responseCode)): \(error.message)")
-            case 60, 58, 77, 83:
-                return .permanent("\(endpoint.displayName): the server's certificate is not trusted (\(error.message)); set 'ca_file', or 'insecure: true' for testing")
+            case 51, 60, 58, 77, 83:
+                return endpoint.isSFTP
+                    ? .permanent("\(endpoint.displayName): the server's host key is not in 'known_hosts' (\(error.message)); add it, or set 'insecure: true' for testing")
+                    : .permanent("\(endpoint.displayName): the server's certificate is not trusted (\(error.message)); set 'ca_file', or 'insecure: true' for testing")
             case 64:
                 return .permanent("\(endpoint.displayName) does not offer TLS, which 'tls: required' demands")
             case 23:

@@ -22,11 +22,16 @@ public struct RemoteEndpoint: Sendable, Equatable {
     public var security: Security
     public var caFile: String?
     public var insecure: Bool
+    /// SFTP: the private key to log in with (its `.pub` beside it is used when present).
+    public var sshKey: String?
+    /// SFTP: the known_hosts file the server's host key must be in (unless `insecure`).
+    public var knownHosts: String?
 
     public static let schemes = ["ftp", "ftps", "sftp"]
 
     /// Parses the URL; the message of the error says what is wrong, for a configuration error.
-    public init(url: String, username: String?, password: String?, security: Security, caFile: String?, insecure: Bool) throws {
+    public init(url: String, username: String?, password: String?, security: Security, caFile: String?, insecure: Bool,
+                sshKey: String? = nil, knownHosts: String? = nil) throws {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
             Self.schemes.contains(scheme), let host = components.host, !host.isEmpty
         else {
@@ -47,7 +52,14 @@ public struct RemoteEndpoint: Sendable, Equatable {
         self.security = security
         self.caFile = caFile
         self.insecure = insecure
+        self.sshKey = sshKey
+        self.knownHosts = knownHosts
+        if scheme == "sftp", !insecure, knownHosts == nil {
+            throw EndpointError("sftp:// needs 'known_hosts:' (a file holding the server's host key), or 'insecure: true' for testing")
+        }
     }
+
+    public var isSFTP: Bool { scheme == "sftp" }
 
     /// The URL of a remote path (`/dir/name`), each segment percent-encoded; directories end in `/`.
     public func url(for path: String, directory: Bool = false) -> String {
@@ -79,6 +91,13 @@ public struct RemoteEndpoint: Sendable, Equatable {
             easy.set(CURLOPT_SSL_VERIFYPEER, false)
             easy.set(CURLOPT_SSL_VERIFYHOST, 0)
             easy.set(CURLOPT_SSH_KNOWNHOSTS, nil as String?)
+        }
+        if isSFTP {
+            if let sshKey {
+                easy.set(CURLOPT_SSH_PRIVATE_KEYFILE, sshKey)
+                if FileManager.default.fileExists(atPath: sshKey + ".pub") { easy.set(CURLOPT_SSH_PUBLIC_KEYFILE, sshKey + ".pub") }
+            }
+            if !insecure, let knownHosts { easy.set(CURLOPT_SSH_KNOWNHOSTS, knownHosts) }
         }
         easy.set(CURLOPT_CONNECTTIMEOUT, 30)
         easy.set(CURLOPT_SERVER_RESPONSE_TIMEOUT, 120)

@@ -27,6 +27,8 @@ public final class RemoteTreeWalker {
         easy = try CurlEasy()
         endpoint.configure(easy)
         if mode != .auto { usesMLSD = mode == .mlsd }
+        // SFTP lists in `ls -l` form and has no MLSD.
+        if endpoint.isSFTP { usesMLSD = false }
     }
 
     /// Every file, sorted by path within each folder, folders depth-first.

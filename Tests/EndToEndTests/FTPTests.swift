@@ -343,5 +343,64 @@ struct FTPTests {
         #expect(server.downloads(of: "/movie.mkv").last?.offset == cut)
         #expect(sameBytes(sandbox.root + "/remote/movie.mkv", sandbox.destination + "/movie.mkv"))
     }
+
+    // MARK: SFTP
+
+    @Test func sftpListsAndResumesAfterKill9AndChecksTheHostKey() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let server = try SSHServer(directory: sandbox.root)
+        try remoteFile(sandbox, "/album [1]/clip ü.mp4", size: 12_000_000)
+        try remoteFile(sandbox, "/album [1]/photo.jpg", size: 3000)
+        let base = "sftp://root@127.0.0.1:\(server.port)\(sandbox.root)/remote/"
+        func pipeline(_ connection: String, rate: String = "") throws {
+            try sandbox.writePipeline("""
+                version: 1
+                state: test.state
+                workdir: work
+                source:
+                  uses: curl-list
+                  with: { url: "\(base)", ssh_key: ssh/client_key\(connection) }
+                stages:
+                  - name: fetch
+                    uses: curl-fetch
+                    with: { stall_timeout: 5s\(rate) }
+                  - name: upload
+                    uses: local-upload
+                    with: { destination: dest }
+                """)
+        }
+        try pipeline("")
+        let unverified = try run(sandbox)
+        #expect(unverified.status == 78, "a missing known_hosts must be a configuration error: \(unverified.error)")
+        #expect(unverified.error.contains("known_hosts"))
+
+        try "[127.0.0.1]:\(server.port) ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDdpYWdub3N0aWNzLW5vdC1hLXJlYWwta2V5LWF0LWFsbA\n"
+            .write(toFile: sandbox.root + "/wrong_hosts", atomically: true, encoding: .utf8)
+        try pipeline(", known_hosts: wrong_hosts")
+        let spoofed = try run(sandbox)
+        #expect(spoofed.status == 69)
+        #expect(spoofed.error.contains("host key is not in 'known_hosts'"), "\(spoofed.error)")
+
+        try pipeline(", known_hosts: ssh/known_hosts", rate: ", rate_limit: 3MB")
+        let first = try PipelineProcess(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root)
+        let partial = sandbox.workdir + sandbox.root + "/remote/album [1]/clip ü.mp4.partial"
+        let deadline = Date().addingTimeInterval(20)
+        while ((try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int) ?? 0) < 2_000_000, Date() < deadline { usleep(50_000) }
+        first.signal(SIGKILL)
+        first.wait()
+        let cut = (try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int) ?? 0
+        #expect(cut > 0, "nothing was fetched before the kill")
+
+        try pipeline(", known_hosts: ssh/known_hosts")
+        let second = try run(sandbox)
+        #expect(second.status == 0, "\(second.error)")
+        let items = try sandbox.statusItems()
+        #expect(items.count == 2)
+        let clip = sandbox.root + "/remote/album [1]/clip ü.mp4"
+        let fetch = (items[clip]?["stages"] as? [String: Any])?["fetch"] as? [String: Any]
+        #expect((fetch?["outputs"] as? [String: Any])?["resumed_at"] as? Int == cut)
+        #expect(sameBytes(clip, sandbox.destination + clip))
+    }
 }
 }
