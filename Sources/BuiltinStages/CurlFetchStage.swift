@@ -35,7 +35,8 @@ struct CurlFetchStage: Stage {
     func run(_ context: StageContext) async throws -> StageResult {
         let target = context.target
         let size = context.item.size
-        try FileManager.default.createDirectory(atPath: target.directory, withIntermediateDirectories: true)
+        // Best effort: opening the partial file makes the folder again if a sibling's cleanup removed it.
+        try? FileManager.default.createDirectory(atPath: target.directory, withIntermediateDirectories: true)
         if FileStream.size(of: target.absolute) == size {
             return .done(outputs(target, size: size, resumedAt: size, copied: 0))
         }

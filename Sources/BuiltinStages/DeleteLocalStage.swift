@@ -25,11 +25,10 @@ struct DeleteLocalStage: Stage {
                 }
             }
         }
+        // rmdir(2) removes a folder only while it is empty, so a folder another item is just
+        // filling is left alone (FileManager.removeItem would delete it with its contents).
         var directory = context.target.directory
-        while directory.hasPrefix(context.workdir + "/"),
-            (try? FileManager.default.contentsOfDirectory(atPath: directory).isEmpty) == true
-        {
-            try? FileManager.default.removeItem(atPath: directory)
+        while directory.hasPrefix(context.workdir + "/"), rmdir(directory) == 0 {
             directory = (directory as NSString).deletingLastPathComponent
         }
         return .done([:])

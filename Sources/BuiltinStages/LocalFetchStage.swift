@@ -40,7 +40,8 @@ struct LocalFetchStage: Stage {
             throw StageFailure.retryable("'\(source)' is \(sourceSize) bytes, but was listed with \(context.item.size); it is changing")
         }
         let target = context.target
-        try FileManager.default.createDirectory(atPath: target.directory, withIntermediateDirectories: true)
+        // Best effort: opening the partial file makes the folder again if a sibling's cleanup removed it.
+        try? FileManager.default.createDirectory(atPath: target.directory, withIntermediateDirectories: true)
         if FileStream.size(of: target.absolute) == sourceSize {
             return .done(outputs(target, size: sourceSize, resumedAt: sourceSize, copied: 0))
         }

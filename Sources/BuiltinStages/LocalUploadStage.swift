@@ -41,7 +41,7 @@ struct LocalUploadStage: Stage {
             context.log("an identical file is already at the destination")
             return .done(outputs)
         }
-        try FileManager.default.createDirectory(atPath: placed.directory, withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(atPath: placed.directory, withIntermediateDirectories: true)
         let size = FileStream.size(of: file) ?? 0
         if let partialSize = FileStream.size(of: placed.partial), partialSize > size {
             try FileManager.default.removeItem(atPath: placed.partial)

@@ -65,7 +65,7 @@ public struct ResumableDownload: Sendable {
             unlink(partialPath)
             offset = 0
         }
-        let descriptor = open(partialPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let descriptor = PartialFile.openForWriting(partialPath, flags: O_WRONLY | O_CREAT | O_APPEND)
         guard descriptor >= 0 else { throw Self.localFailure("open", partialPath) }
         defer { close(descriptor) }
         if expectedSize > offset {
@@ -116,8 +116,11 @@ public struct ResumableDownload: Sendable {
     }
 }
 
-/// Gathers received pieces and writes them in large blocks.
+/// Gathers received pieces and writes them in large blocks: when the buffer is full, or half a
+/// second after the last write, so a slow link loses at most half a second of data to a kill.
 private final class CoalescingWriter {
+    private static let flushInterval: UInt64 = 500_000_000
+    private var lastFlush = DispatchTime.now().uptimeNanoseconds
     private let descriptor: Int32
     private let buffer: UnsafeMutableRawBufferPointer
     private(set) var pending = 0
@@ -138,10 +141,12 @@ private final class CoalescingWriter {
         if bytes.count > buffer.count { return writeAll(bytes) }
         buffer.baseAddress!.advanced(by: pending).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
         pending += bytes.count
-        return true
+        if DispatchTime.now().uptimeNanoseconds - lastFlush > Self.flushInterval { flush() }
+        return failure == nil
     }
 
     func flush() {
+        lastFlush = DispatchTime.now().uptimeNanoseconds
         guard pending > 0, failure == nil else { return }
         _ = writeAll(UnsafeRawBufferPointer(rebasing: buffer[0..<pending]))
         pending = 0

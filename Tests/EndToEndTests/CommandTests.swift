@@ -89,7 +89,8 @@ struct CommandTests {
         let folder = PipelineProcess.repositoryRoot + "/pipelines"
         let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yml") }.sorted()
         #expect(files.count >= 3)
-        let environment = ["PHOTO_LIBRARY": "/tmp", "BACKUP_DIR": "/tmp", "FTP_URL": "ftp://127.0.0.1:2121/", "FTP_PASSWORD": "x"]
+        let environment = ["PHOTO_LIBRARY": "/tmp", "BACKUP_DIR": "/tmp", "FTP_URL": "ftp://127.0.0.1:2121/", "FTP_PASSWORD": "x",
+                           "DEMO_FTP_URL": "ftp://127.0.0.1:2121/", "DEMO_FTP_PASSWORD": "x"]
         for file in files {
             let result = try PipelineProcess.run(["validate", "pipelines/" + file], in: PipelineProcess.repositoryRoot, environment: environment)
             #expect(result.status == 0, "\(file): \(result.error)")

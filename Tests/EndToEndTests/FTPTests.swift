@@ -402,5 +402,33 @@ struct FTPTests {
         #expect((fetch?["outputs"] as? [String: Any])?["resumed_at"] as? Int == cut)
         #expect(sameBytes(clip, sandbox.destination + clip))
     }
+
+    /// A race, so probabilistic: without the fix it failed about one run in three here.
+    @Test func concurrentItemsNeverLoseTheirFolderToAnotherItemsCleanup() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let server = try serve(sandbox)
+        // Two files per folder: one item's cleanup often empties the folder the other is fetching into.
+        for index in 0..<120 { try remoteFile(sandbox, "/album \(index / 2)/item \(index).jpg", size: 20_000) }
+        try sandbox.writePipeline("""
+            version: 1
+            state: test.state
+            workdir: work
+            concurrency: 4
+            source:
+              uses: curl-list
+              with: { url: "\(server.url)", username: \(FTPServer.user), password: "${FTP_PASSWORD}" }
+            stages:
+              - name: fetch
+                uses: curl-fetch
+                retry: { attempts: 1 }
+              - name: cleanup
+                uses: delete-local
+            """)
+        let result = try run(sandbox)
+        #expect(result.status == 0, "\(PipelineProcess.events(in: result.output).filter { $0.event("item_failed") }.prefix(2))")
+        #expect((try sandbox.status()["summary"] as? [String: Any])?["completed"] as? Int == 120)
+        #expect(sandbox.files(in: sandbox.workdir).isEmpty)
+    }
 }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PipelineCore
+import Transfer
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,7 +19,7 @@ final class FileStream {
         case .append: flags = O_WRONLY | O_CREAT | O_APPEND
         case .truncate: flags = O_WRONLY | O_CREAT | O_TRUNC
         }
-        let descriptor = open(path, flags | O_CLOEXEC, 0o644)
+        let descriptor = mode == .read ? open(path, flags | O_CLOEXEC) : PartialFile.openForWriting(path, flags: flags)
         guard descriptor >= 0 else { throw Self.failure("open", path) }
         self.path = path
         self.descriptor = descriptor
