@@ -83,9 +83,12 @@ public struct ResumableDownload: Sendable {
         easy.set(CURLOPT_LOW_SPEED_TIME, options.stallTimeout * 3)
         var stall = StallDetector(window: options.stallTimeout, bytesPerSecond: options.stallBytesPerSecond)
         var stalled = false
-        if let rateLimit = options.rateLimit { easy.set(CURLOPT_MAX_RECV_SPEED_LARGE, offset: rateLimit) }
+        var limiter = RateLimiter(bytesPerSecond: options.rateLimit)
         easy.setHandlers(
-            data: { bytes in writer.append(bytes) },
+            data: { bytes in
+                limiter?.consumed(bytes.count, shouldStop: { !progress(offset + writer.written + Int64(writer.pending)) })
+                return writer.append(bytes)
+            },
             progress: { _, _ in
                 let position = offset + writer.written + Int64(writer.pending)
                 if stall.isStalled(at: position) {

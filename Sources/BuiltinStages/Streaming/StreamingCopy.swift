@@ -1,5 +1,6 @@
 import Foundation
 import PipelineCore
+import Transfer
 
 /// Streams bytes from one file to another (or to a digest) in fixed-size chunks: memory stays
 /// flat whatever the file size, the stop signal is checked between chunks, and progress is
@@ -8,10 +9,10 @@ struct StreamingCopy {
     static let chunkSize = 1 << 20
 
     var stop: StopSignal
-    var throttle: Throttle?
+    var throttle: RateLimiter?
     var progress: (Int64) -> Void
 
-    init(stop: StopSignal, throttle: Throttle?, progress: @escaping (Int64) -> Void) {
+    init(stop: StopSignal, throttle: RateLimiter?, progress: @escaping (Int64) -> Void) {
         self.stop = stop
         self.throttle = throttle
         self.progress = progress
@@ -19,7 +20,7 @@ struct StreamingCopy {
 
     /// A copy for a stage attempt: its stop signal, its `rate_limit`, progress reported against `total`.
     init(context: StageContext, rateLimit: ByteSize?, total: Int64) {
-        self.init(stop: context.stop, throttle: Throttle(rateLimit)) { position in
+        self.init(stop: context.stop, throttle: RateLimiter(bytesPerSecond: rateLimit?.bytes)) { position in
             context.progress(bytes: position, total: total)
         }
     }
@@ -28,7 +29,7 @@ struct StreamingCopy {
     func stream(from source: FileStream, startingAt offset: Int64,
                 _ consume: (UnsafeRawBufferPointer) throws(StageFailure) -> Void) throws(StageFailure) -> Int64 {
         var throttle = self.throttle
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: throttle?.chunkSize ?? Self.chunkSize, alignment: 4096)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: throttle?.chunkSize(atMost: Self.chunkSize) ?? Self.chunkSize, alignment: 4096)
         defer { buffer.deallocate() }
         var position = offset
         while true {
@@ -38,7 +39,7 @@ struct StreamingCopy {
             try consume(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             position += Int64(count)
             progress(position)
-            throttle?.consumed(count, stop: stop)
+            throttle?.consumed(count) { stop.isStopped }
         }
         return position - offset
     }
