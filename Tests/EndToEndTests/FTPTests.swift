@@ -58,6 +58,20 @@ struct FTPTests {
         FileManager.default.contentsEqual(atPath: first, andPath: second)
     }
 
+    /// Starts a run, waits until `partial` holds `bytes` (or the run ends), kills it with -9 and
+    /// returns the partial file's size then.
+    func runKilledMidDownload(_ sandbox: Sandbox, partial: String, atLeast bytes: Int, environment: [String: String] = FTPTests.environment) throws -> Int {
+        let run = try PipelineProcess(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root, environment: environment)
+        let deadline = Date().addingTimeInterval(30)
+        while ((try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int) ?? 0) < bytes, Date() < deadline,
+            run.isRunning { usleep(50_000) }
+        run.signal(SIGKILL)
+        run.wait()
+        let cut = (try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int) ?? 0
+        #expect(cut > 0, "nothing was fetched before the kill: \(run.lines.suffix(6)) \(run.stderr)")
+        return cut
+    }
+
     func run(_ sandbox: Sandbox, _ extra: [String] = []) throws -> (status: Int32, output: String, error: String) {
         try PipelineProcess.run(["run", "pipeline.yml", "--log-format", "json"] + extra, in: sandbox.root, environment: Self.environment)
     }
@@ -160,15 +174,8 @@ struct FTPTests {
         let server = try serve(sandbox, ["--rate", "40000000"])
         try remoteFile(sandbox, "/big.bin", size: 200_000_000)
         try writeFTPPipeline(sandbox, server: server)
-        let first = try PipelineProcess(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root, environment: Self.environment)
-        let partial = sandbox.workdir + "/big.bin.partial"
-        let deadline = Date().addingTimeInterval(30)
-        while (FileManager.default.fileExists(atPath: partial) ? (try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int) ?? 0 : 0) < 30_000_000,
-            Date() < deadline { usleep(50_000) }
-        first.signal(SIGKILL)
-        first.wait()
-        let cut = try FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int ?? 0
-        #expect(cut > 0 && cut < 200_000_000)
+        let cut = try runKilledMidDownload(sandbox, partial: sandbox.workdir + "/big.bin.partial", atLeast: 30_000_000)
+        #expect(cut < 200_000_000)
 
         try server.control(["rate": NSNull()])
         let second = try run(sandbox)
@@ -184,12 +191,7 @@ struct FTPTests {
         let server = try serve(sandbox, ["--rate", "2000000"])
         try remoteFile(sandbox, "/doc.bin", size: 6_000_000)
         try writeFTPPipeline(sandbox, server: server)
-        let first = try PipelineProcess(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root, environment: Self.environment)
-        let partial = sandbox.workdir + "/doc.bin.partial"
-        let deadline = Date().addingTimeInterval(20)
-        while ((try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int) ?? 0) < 1_000_000, Date() < deadline { usleep(50_000) }
-        first.signal(SIGKILL)
-        first.wait()
+        _ = try runKilledMidDownload(sandbox, partial: sandbox.workdir + "/doc.bin.partial", atLeast: 1_000_000)
 
         try remoteFile(sandbox, "/doc.bin", size: sameSize ? 6_000_000 : 4_500_000)
         try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(60)], ofItemAtPath: sandbox.root + "/remote/doc.bin")
@@ -251,7 +253,8 @@ struct FTPTests {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
         let server = try serve(sandbox)
-        try sandbox.writeListedPipeline(listing: [["path": "/gone.bin", "size": 10]], then: "")
+        try JSONSerialization.data(withJSONObject: [["path": "/gone.bin", "size": 10]])
+            .write(to: URL(fileURLWithPath: sandbox.root + "/listing.json"))
         try sandbox.writePipeline("""
             version: 1
             state: test.state
@@ -384,15 +387,9 @@ struct FTPTests {
 
         // Not slowed with rate_limit: libcurl's receive limit did not always hold for SFTP here.
         try pipeline(", known_hosts: ssh/known_hosts")
-        let first = try PipelineProcess(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root)
-        let partial = sandbox.workdir + sandbox.root + "/remote/album [1]/clip ü.mp4.partial"
-        let deadline = Date().addingTimeInterval(20)
-        while ((try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int) ?? 0) < 1_000_000, Date() < deadline,
-            first.isRunning { usleep(50_000) }
-        first.signal(SIGKILL)
-        first.wait()
-        let cut = (try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int) ?? 0
-        #expect(cut > 0, "nothing was fetched before the kill: \(first.lines.suffix(6)) \(first.stderr)")
+        let cut = try runKilledMidDownload(sandbox, partial: sandbox.workdir + sandbox.root + "/remote/album [1]/clip ü.mp4.partial",
+                                           atLeast: 1_000_000, environment: [:])
+
 
         try pipeline(", known_hosts: ssh/known_hosts")
         let second = try run(sandbox)
