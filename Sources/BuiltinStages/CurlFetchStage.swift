@@ -56,9 +56,15 @@ struct CurlFetchStage: Stage {
         let download = ResumableDownload(endpoint: endpoint, remotePath: context.item.path, partialPath: target.partial,
                                          expectedSize: size, options: options)
         let outcome = try await Blocking.run { [endpoint] in
+            // libcurl asks very often; ten reports a second are plenty, a stop is checked every time.
+            var lastReport: UInt64 = 0
             do {
                 return try download.run { position in
-                    context.progress(bytes: position, total: size)
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    if now - lastReport > 100_000_000 || position == size {
+                        lastReport = now
+                        context.progress(bytes: position, total: size)
+                    }
                     return !context.stop.isStopped
                 }
             } catch let error as CurlFailure {
