@@ -58,17 +58,6 @@ struct LocalListStage: SourceStage {
     }
 
     private static func item(path: String, info: stat) -> SourceItem {
-        SourceItem(path: path, size: Int64(info.st_size), modified: Timestamp.iso8601(seconds: Int(info.st_mtim.tv_sec)))
-    }
-}
-
-/// UTC timestamps in ISO 8601, as sources report modification times.
-enum Timestamp {
-    static func iso8601(seconds: Int) -> String {
-        var time = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                      parts.tm_hour, parts.tm_min, parts.tm_sec)
+        SourceItem(path: path, size: Int64(info.st_size), modified: UTCTimestamp.iso8601(seconds: Int(info.st_mtim.tv_sec)))
     }
 }

@@ -9,7 +9,7 @@ public final class JSONReporter: Reporter {
     public init(writer: LineWriter) { self.writer = writer }
 
     public func report(_ event: RunEvent) {
-        var fields: [String: JSONValue] = ["time": .string(LogTime.now())]
+        var fields: [String: JSONValue] = ["time": .string(UTCTimestamp.now())]
         func set(_ event: String, _ values: [String: JSONValue]) {
             fields["event"] = .string(event)
             fields.merge(values) { _, new in new }

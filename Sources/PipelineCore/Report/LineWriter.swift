@@ -28,14 +28,3 @@ public final class LineWriter: Sendable {
         }
     }
 }
-
-/// UTC timestamps for log lines, cheap enough to call for every event.
-enum LogTime {
-    static func now() -> String {
-        var seconds = time(nil)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                      parts.tm_hour, parts.tm_min, parts.tm_sec)
-    }
-}

@@ -24,7 +24,7 @@ public final class PlainReporter: Reporter {
                 last[key] = now
                 return true
             }
-            if due { writer.line("\(LogTime.now()) \(stage) progress \(PlainReporter.displayPath(path)) \(ProgressText.fraction(bytes, total))") }
+            if due { writer.line("\(UTCTimestamp.now()) \(stage) progress \(PlainReporter.displayPath(path)) \(ProgressText.fraction(bytes, total))") }
             return
         }
         for line in Self.lines(for: event) { writer.line(line) }
@@ -42,7 +42,7 @@ public final class PlainReporter: Reporter {
 
     /// The text lines of an event (shared with the terminal display).
     static func lines(for event: RunEvent) -> [String] {
-        let time = LogTime.now()
+        let time = UTCTimestamp.now()
         switch event {
         case .runStarted(let pipeline, let summary, let maxFailures):
             return ["\(time) run of '\(pipeline)' started", SummaryText.render(summary, maxFailures: maxFailures)]

@@ -65,7 +65,7 @@ public final class SQLiteStateStore: StateStore {
                 ) WITHOUT ROWID;
                 """)
             try database.query("INSERT INTO meta(key, value) VALUES ('format', ?), ('schema', ?), ('created_at', ?)",
-                               [.text(formatMarker), .text(schemaVersion), .text(ISO8601DateFormatter().string(from: Date()))])
+                               [.text(formatMarker), .text(schemaVersion), .text(UTCTimestamp.now())])
         }
     }
 

@@ -27,7 +27,7 @@ public final class StateLock: Sendable {
                 hint: "wait for that run to finish or stop it; a run that crashed releases the lock by itself")
         }
         self.descriptor = descriptor
-        let holder = "pid \(getpid()) on \(ProcessInfo.processInfo.hostName), since \(ISO8601DateFormatter().string(from: Date()))\n"
+        let holder = "pid \(getpid()) on \(ProcessInfo.processInfo.hostName), since \(UTCTimestamp.now())\n"
         ftruncate(descriptor, 0)
         _ = holder.withCString { write(descriptor, $0, strlen($0)) }
     }

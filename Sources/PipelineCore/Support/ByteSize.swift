@@ -29,7 +29,9 @@ public struct ByteSize: Sendable, Hashable, Comparable, CustomStringConvertible 
     public static func format(_ bytes: Int64) -> String {
         let value = Double(bytes)
         for (unit, size) in [("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3)] where value >= size {
-            return String(format: "%.2f%@", value / size, unit)
+            let hundredths = Int((value / size * 100).rounded())
+            let fraction = hundredths % 100
+            return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)\(unit)"
         }
         return "\(bytes)B"
     }
