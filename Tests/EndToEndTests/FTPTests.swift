@@ -12,18 +12,27 @@ struct FTPTests {
         return try FTPServer(root: sandbox.root + "/remote", arguments: arguments, directory: sandbox.root)
     }
 
-    /// curl-list → curl-fetch → checksum → local-upload, with extra `with:` for the source and fetch.
-    func writeFTPPipeline(_ sandbox: Sandbox, server: FTPServer, source: String = "", fetch: String = "",
-                          fetchRetry: String = "{ attempts: 3, backoff: [0s] }", verifyAndUpload: Bool = true) throws {
+    /// A pipeline listing `url` with curl-list as the test user (`source` adds to its `with:`),
+    /// then `stages` (YAML list entries); `settings` go at the top level.
+    func writeCurlListPipeline(_ sandbox: Sandbox, url: String, source: String = "", settings: String = "", stages: String) throws {
         try sandbox.writePipeline("""
             version: 1
             state: test.state
             workdir: work
             stop_grace: 1s
+            \(settings)
             source:
               uses: curl-list
-              with: { url: "\(server.url)", username: \(FTPServer.user), password: "${FTP_PASSWORD}"\(source) }
+              with: { url: "\(url)", username: \(FTPServer.user), password: "${FTP_PASSWORD}"\(source) }
             stages:
+            \(stages)
+            """)
+    }
+
+    /// curl-list → curl-fetch → checksum → local-upload, with extra `with:` for the source and fetch.
+    func writeFTPPipeline(_ sandbox: Sandbox, server: FTPServer, source: String = "", fetch: String = "",
+                          fetchRetry: String = "{ attempts: 3, backoff: [0s] }", verifyAndUpload: Bool = true) throws {
+        try writeCurlListPipeline(sandbox, url: server.url, source: source, stages: """
               - name: fetch
                 uses: curl-fetch
                 retry: \(fetchRetry)
@@ -117,14 +126,7 @@ struct FTPTests {
         let server = try serve(sandbox, mode == "list" ? ["--no-mlsd"] : [])
         let expected = try awkwardTree(sandbox)
         #expect(expected.count >= 1000)
-        try sandbox.writePipeline("""
-            version: 1
-            state: test.state
-            workdir: work
-            source:
-              uses: curl-list
-              with: { url: "\(server.url)", username: \(FTPServer.user), password: "${FTP_PASSWORD}", listing: \(mode == "list" ? "auto" : "mlsd") }
-            stages:
+        try writeCurlListPipeline(sandbox, url: server.url, source: ", listing: \(mode == "list" ? "auto" : "mlsd")", stages: """
               - name: cleanup
                 uses: delete-local
             """)
@@ -253,16 +255,7 @@ struct FTPTests {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
         let server = try serve(sandbox)
-        try JSONSerialization.data(withJSONObject: [["path": "/gone.bin", "size": 10]])
-            .write(to: URL(fileURLWithPath: sandbox.root + "/listing.json"))
-        try sandbox.writePipeline("""
-            version: 1
-            state: test.state
-            workdir: work
-            source:
-              run: list-json
-              with: { file: listing.json }
-            stages:
+        try sandbox.writeListedPipeline(listing: [["path": "/gone.bin", "size": 10]], fetch: """
               - name: fetch
                 uses: curl-fetch
                 retry: { attempts: 3, backoff: [0s] }
@@ -306,14 +299,7 @@ struct FTPTests {
         let server = try serve(sandbox, ["--tls", "implicit", "--cert-dir", sandbox.root + "/certs"])
         try remoteFile(sandbox, "/a b.bin", size: 2_000_000)
         let implicitURL = server.url.replacingOccurrences(of: "ftp://", with: "ftps://")
-        try sandbox.writePipeline("""
-            version: 1
-            state: test.state
-            workdir: work
-            source:
-              uses: curl-list
-              with: { url: "\(implicitURL)", username: \(FTPServer.user), password: "${FTP_PASSWORD}", insecure: true }
-            stages:
+        try writeCurlListPipeline(sandbox, url: implicitURL, source: ", insecure: true", stages: """
               - name: fetch
                 uses: curl-fetch
               - name: upload
@@ -409,15 +395,7 @@ struct FTPTests {
         let server = try serve(sandbox)
         // Two files per folder: one item's cleanup often empties the folder the other is fetching into.
         for index in 0..<120 { try remoteFile(sandbox, "/album \(index / 2)/item \(index).jpg", size: 20_000) }
-        try sandbox.writePipeline("""
-            version: 1
-            state: test.state
-            workdir: work
-            concurrency: 4
-            source:
-              uses: curl-list
-              with: { url: "\(server.url)", username: \(FTPServer.user), password: "${FTP_PASSWORD}" }
-            stages:
+        try writeCurlListPipeline(sandbox, url: server.url, settings: "concurrency: 4", stages: """
               - name: fetch
                 uses: curl-fetch
                 retry: { attempts: 1 }

@@ -64,9 +64,16 @@ struct Sandbox {
             """)
     }
 
-    /// A pipeline whose source is `listing` (via `stages/list-json`) and whose fetch writes each
-    /// item as that many "x" bytes (`stages/write-fixed`), then `stages`.
-    func writeListedPipeline(listing: [[String: Any]], then stages: String) throws {
+    /// The default fetch of a listed pipeline: each item written as that many "x" bytes.
+    static let writeFixedFetch = """
+          - name: fetch
+            run: write-fixed
+            with: { byte: "x" }
+        """
+
+    /// A pipeline whose source is `listing` (via `stages/list-json`), fetched by `fetch` (by
+    /// default `stages/write-fixed`), then `stages`.
+    func writeListedPipeline(listing: [[String: Any]], fetch: String = Sandbox.writeFixedFetch, then stages: String = "") throws {
         try JSONSerialization.data(withJSONObject: listing).write(to: URL(fileURLWithPath: root + "/listing.json"))
         try writePipeline("""
             version: 1
@@ -76,9 +83,7 @@ struct Sandbox {
               run: list-json
               with: { file: listing.json }
             stages:
-              - name: fetch
-                run: write-fixed
-                with: { byte: "x" }
+            \(fetch)
             \(stages)
             """)
     }
