@@ -186,6 +186,23 @@ struct FTPTests {
         #expect(sameBytes(sandbox.root + "/remote/big.bin", sandbox.destination + "/big.bin"))
     }
 
+    @Test func aServerThatRefusesRESTGetsTheFileFromByteZero() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let server = try serve(sandbox, ["--rate", "2000000"])
+        try remoteFile(sandbox, "/clip.mov", size: 6_000_000)
+        try writeFTPPipeline(sandbox, server: server)
+        _ = try runKilledMidDownload(sandbox, partial: sandbox.workdir + "/clip.mov.partial", atLeast: 1_000_000)
+
+        try server.control(["rate": NSNull(), "refuse_rest": true])
+        let second = try run(sandbox)
+        #expect(second.status == 0, "\(second.error)")
+        let refused = server.events.contains { $0["event"] as? String == "command" && $0["cmd"] as? String == "REST" }
+        #expect(refused, "the second run never asked to resume, so the refusal path was not exercised")
+        #expect(server.downloads(of: "/clip.mov").last?.offset == 0)
+        #expect(sameBytes(sandbox.root + "/remote/clip.mov", sandbox.destination + "/clip.mov"))
+    }
+
     @Test("a remote file replaced between runs is fetched anew, never spliced", arguments: [false, true])
     func aChangedRemoteFileIsFetchedAnew(sameSize: Bool) throws {
         let sandbox = try Sandbox("changed-\(sameSize)")
