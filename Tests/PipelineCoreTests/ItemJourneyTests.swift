@@ -70,6 +70,23 @@ struct ItemJourneyTests {
         #expect(journey.stageFailed(.interrupted, inputProducer: 0, random: &random) == .leave(stage: 1))
     }
 
+    @Test func aWaitTheOtherSideAskedForIsHonouredWhenLongerThanTheBackoff() {
+        var random = SystemRandomNumberGenerator()
+        var journey = ItemJourney(plan: Self.plan)
+        _ = journey.resume(done: [true, true, false, false]) { _ in true }
+        let rateLimited = StageFailure(.retryable, "429", retryAfter: TimeSpan(milliseconds: 90_000))
+        #expect(journey.stageFailed(rateLimited, inputProducer: 0, random: &random) == .retry(stage: 2, attempt: 2, after: TimeSpan(milliseconds: 90_000)))
+        let shortHint = StageFailure(.retryable, "503", retryAfter: TimeSpan(milliseconds: 1000))
+        #expect(journey.stageFailed(shortHint, inputProducer: 0, random: &random) == .retry(stage: 2, attempt: 3, after: TimeSpan(milliseconds: 60_000)))
+    }
+
+    @Test func aFailureThatStopsTheRunLeavesTheItemUncounted() {
+        var random = SystemRandomNumberGenerator()
+        var journey = ItemJourney(plan: Self.plan)
+        _ = journey.resume(done: [true, true, false, false]) { _ in true }
+        #expect(journey.stageFailed(.stopsRun(.quotaExhausted, "daily quota"), inputProducer: 0, random: &random) == .leave(stage: 2))
+    }
+
     @Test func badInputGoesBackToTheProducerABoundedNumberOfTimes() {
         var random = SystemRandomNumberGenerator()
         var journey = ItemJourney(plan: Self.plan)

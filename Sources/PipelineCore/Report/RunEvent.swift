@@ -36,6 +36,10 @@ public struct RunOutcome: Sendable, Equatable, Codable {
         case signal
         /// A commit failed (disk full, file removed): going on would be work without a record.
         case stateUnwritable = "state_unwritable"
+        /// The destination's daily quota is used up: the rest waits for the next run.
+        case quotaExhausted = "quota_exhausted"
+        /// The destination refused the credentials (a revoked or expired refresh token).
+        case notAuthorized = "not_authorized"
     }
 
     public var completed = 0
@@ -55,6 +59,7 @@ public struct RunOutcome: Sendable, Equatable, Codable {
 
     public var exitStatus: ExitStatus {
         if stoppedBy == .stateUnwritable { return .ioError }
+        if stoppedBy == .notAuthorized { return .notAuthorized }
         if stoppedBy != nil, left + notStarted > 0 || listingInterrupted { return .stoppedEarly }
         return failed > 0 ? .itemsFailed : .success
     }

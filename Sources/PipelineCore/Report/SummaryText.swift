@@ -54,6 +54,8 @@ public enum SummaryText {
         case .timeBudget?: line += " — stopped by the time budget; run again to continue"
         case .signal?: line += " — stopped by a signal; run again to continue"
         case .stateUnwritable?: line += " — stopped: the state could not be written (see the warning above)"
+        case .quotaExhausted?: line += " — stopped: the destination's daily quota is used up; run again after it resets"
+        case .notAuthorized?: line += " — stopped: the destination refused the credentials; re-authorise, then run again"
         case nil: break
         }
         return line

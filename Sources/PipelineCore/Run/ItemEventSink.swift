@@ -21,6 +21,17 @@ struct ItemEventSink: StageEventSink {
         try store.commitSynchronously([.stageCheckpoint(path: path, stage: stage, values: redactor.redact(values))])
     }
 
+    func recall(_ key: String) throws -> String? {
+        try store.metadata(memoryKey(key))
+    }
+
+    func remember(_ key: String, _ value: String) throws {
+        try store.setMetadata(memoryKey(key), value)
+    }
+
+    /// Kept apart from the store's own metadata and from other stages' memories.
+    private func memoryKey(_ key: String) -> String { "stage:\(stage):\(key)" }
+
     func processStarted(pid: Int32) throws {
         try store.commitSynchronously([.stageProcess(path: path, stage: stage, processID: pid, processStart: ChildProcess.startTime(of: pid))])
     }

@@ -79,7 +79,7 @@ public struct ItemJourney: Sendable {
     public mutating func stageFailed(_ failure: StageFailure, inputProducer: Int?, random: inout some RandomNumberGenerator) -> Action {
         let policy = plan[stage].retry
         switch failure.kind {
-        case .interrupted:
+        case .interrupted, .stopsRun:
             return .leave(stage: stage)
         case .permanent:
             return .fail(stage: stage, message: failure.message)
@@ -87,7 +87,7 @@ public struct ItemJourney: Sendable {
             guard attempt < policy.attempts else {
                 return .fail(stage: stage, message: "\(failure.message) (gave up after \(attempt) attempt\(attempt == 1 ? "" : "s"))")
             }
-            let wait = policy.delay(afterAttempt: attempt, using: &random)
+            let wait = max(policy.delay(afterAttempt: attempt, using: &random), failure.retryAfter ?? TimeSpan(milliseconds: 0))
             attempt += 1
             return .retry(stage: stage, attempt: attempt, after: wait)
         case .badInput:

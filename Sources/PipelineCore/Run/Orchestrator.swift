@@ -353,6 +353,10 @@ public final class Orchestrator: Sendable {
             let result = try await step.stage.run(context)
             return .success(result)
         } catch var failure as StageFailure {
+            if case .stopsRun(let cause) = failure.kind {
+                requestStop(cause, reason: settings.redactor.redact(failure.message))
+                return .failure(failure)
+            }
             if stop.reason == .runStopping { failure = .interrupted }
             if attemptStop.reason == .timedOut, failure.kind == .interrupted {
                 failure = .retryable("\(step.name) timed out after \(step.timeout?.description ?? "?")")

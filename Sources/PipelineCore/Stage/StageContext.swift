@@ -46,6 +46,12 @@ public struct StageContext: Sendable {
         try events.checkpoint(values)
     }
 
+    /// A value this stage remembered with `remember` in any run, for any item (an album's id).
+    public func recall(_ key: String) throws -> String? { try events.recall(key) }
+
+    /// Remembers a value for this stage across items and runs, durably, before returning.
+    public func remember(_ key: String, _ value: String) throws { try events.remember(key, value) }
+
     /// The item's local file, or a permanent failure saying no earlier stage produced one.
     public func requireInputFile() throws -> String {
         guard let inputFile else {
@@ -63,6 +69,9 @@ public protocol StageEventSink: Sendable {
     func checkpoint(_ values: [String: JSONValue]) throws
     /// Records the pid of an external stage's process, so a later run can stop it if this one dies.
     func processStarted(pid: Int32) throws
+    /// The stage's own run-independent memory (not per item).
+    func recall(_ key: String) throws -> String?
+    func remember(_ key: String, _ value: String) throws
 }
 
 /// What a source stage gets.

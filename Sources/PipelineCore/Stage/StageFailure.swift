@@ -9,19 +9,28 @@ public struct StageFailure: Error, Sendable, Equatable, CustomStringConvertible 
         case badInput
         /// The run is stopping (signal or time budget); the item stays where it is for the next run.
         case interrupted
+        /// No item can get through this stage in this run (the destination's daily quota is used up,
+        /// its authorisation was revoked): the run stops, and this item, like every other one, stays
+        /// where it is, not counted as a failure.
+        case stopsRun(RunOutcome.StopCause)
     }
 
     public var kind: Kind
     public var message: String
+    /// The least wait before a retry that the other side asked for (`Retry-After`, a rate limit);
+    /// the retry policy's own wait applies when it is longer.
+    public var retryAfter: TimeSpan?
 
-    public init(_ kind: Kind, _ message: String) {
+    public init(_ kind: Kind, _ message: String, retryAfter: TimeSpan? = nil) {
         self.kind = kind
         self.message = message
+        self.retryAfter = retryAfter
     }
 
     public static func retryable(_ message: String) -> StageFailure { StageFailure(.retryable, message) }
     public static func permanent(_ message: String) -> StageFailure { StageFailure(.permanent, message) }
     public static let interrupted = StageFailure(.interrupted, "interrupted")
+    public static func stopsRun(_ cause: RunOutcome.StopCause, _ message: String) -> StageFailure { StageFailure(.stopsRun(cause), message) }
 
     public var description: String { message }
 }

@@ -69,6 +69,8 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case stoppedEarly = 75
     /// The state file is held by another running `pipeline run`.
     case stateLocked = 73
+    /// A destination refused the credentials (EX_NOPERM): re-authorise, then run again.
+    case notAuthorized = 77
     case configuration = 78
 
     public var meaning: String {
@@ -81,7 +83,8 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
         case .sourceUnavailable: return "the source could not be listed"
         case .internalError: return "internal error"
         case .ioError: return "local file input/output error"
-        case .stoppedEarly: return "stopped early (time budget, SIGINT or SIGTERM); state saved, run again to continue"
+        case .stoppedEarly: return "stopped early (time budget, SIGINT or SIGTERM, a destination's daily quota); state saved, run again to continue"
+        case .notAuthorized: return "a destination refused the credentials; re-authorise, then run again"
         case .stateLocked: return "the state file is in use by another run"
         case .configuration: return "the pipeline file is invalid"
         }
