@@ -48,13 +48,33 @@ public final class CurlEasy {
         _ = ccurl_setopt_slist(raw, option, list)
     }
 
-    /// Where received data, header lines and progress go for the next transfers.
+    /// A request body held in memory (a small JSON or form); libcurl keeps its own copy.
+    public func setPostBody(_ bytes: [UInt8]) {
+        set(CURLOPT_POSTFIELDSIZE_LARGE, offset: Int64(bytes.count))
+        var copy = bytes
+        copy.withUnsafeMutableBytes { _ = ccurl_setopt_pointer(raw, CURLOPT_COPYPOSTFIELDS, $0.baseAddress) }
+    }
+
+    /// Forgets every option and handler; the connection cache stays, so the next request to the
+    /// same host reuses the open connection.
+    public func reset() {
+        curl_easy_reset(raw)
+        for list in lists { curl_slist_free_all(list) }
+        lists = []
+        context = nil
+        set(CURLOPT_NOSIGNAL, 1)
+    }
+
+    /// Where received data, header lines and progress go for the next transfers, and where an
+    /// upload's bytes come from: `read` fills the buffer and returns how much it wrote (0 at the
+    /// end), or nil to abort the transfer.
     public func setHandlers(
         data: ((UnsafeRawBufferPointer) -> Bool)? = nil,
         header: ((String) -> Void)? = nil,
-        progress: ((_ downloaded: Int64, _ total: Int64) -> Bool)? = nil
+        read: ((UnsafeMutableRawBufferPointer) -> Int?)? = nil,
+        progress: ((CurlProgress) -> Bool)? = nil
     ) {
-        let context = CallbackContext(data: data, header: header, progress: progress)
+        let context = CallbackContext(data: data, header: header, read: read, progress: progress)
         self.context = context
         let pointer = Unmanaged.passUnretained(context).toOpaque()
         _ = ccurl_setopt_data_callback(raw, CURLOPT_WRITEFUNCTION) { bytes, size, count, context in
@@ -74,10 +94,20 @@ public final class CurlEasy {
             return length
         }
         _ = ccurl_setopt_pointer(raw, CURLOPT_HEADERDATA, pointer)
+        if read != nil {
+            _ = ccurl_setopt_data_callback(raw, CURLOPT_READFUNCTION) { bytes, size, count, context in
+                let handler = Unmanaged<CallbackContext>.fromOpaque(context!).takeUnretainedValue()
+                let buffer = UnsafeMutableRawBufferPointer(start: bytes, count: size * count)
+                return handler.read?(buffer).map { $0 } ?? Int(CURL_READFUNC_ABORT)
+            }
+            _ = ccurl_setopt_pointer(raw, CURLOPT_READDATA, pointer)
+        }
         set(CURLOPT_NOPROGRESS, progress == nil)
-        _ = ccurl_setopt_progress_callback(raw, CURLOPT_XFERINFOFUNCTION) { context, total, now, _, _ in
+        _ = ccurl_setopt_progress_callback(raw, CURLOPT_XFERINFOFUNCTION) { context, downloadTotal, downloaded, uploadTotal, uploaded in
             let handler = Unmanaged<CallbackContext>.fromOpaque(context!).takeUnretainedValue()
-            return handler.progress?(Int64(now), Int64(total)) == false ? 1 : 0
+            let progress = CurlProgress(downloaded: Int64(downloaded), downloadTotal: Int64(downloadTotal),
+                                        uploaded: Int64(uploaded), uploadTotal: Int64(uploadTotal))
+            return handler.progress?(progress) == false ? 1 : 0
         }
         _ = ccurl_setopt_pointer(raw, CURLOPT_XFERINFODATA, pointer)
     }
@@ -114,15 +144,26 @@ public final class CurlEasy {
     }
 }
 
+/// Where a transfer stands, as libcurl's progress callback reports it (totals are 0 when unknown).
+public struct CurlProgress: Sendable {
+    public var downloaded: Int64
+    public var downloadTotal: Int64
+    public var uploaded: Int64
+    public var uploadTotal: Int64
+}
+
 /// What the C callbacks call back into.
 private final class CallbackContext {
     let data: ((UnsafeRawBufferPointer) -> Bool)?
     let header: ((String) -> Void)?
-    let progress: ((Int64, Int64) -> Bool)?
+    let read: ((UnsafeMutableRawBufferPointer) -> Int?)?
+    let progress: ((CurlProgress) -> Bool)?
 
-    init(data: ((UnsafeRawBufferPointer) -> Bool)?, header: ((String) -> Void)?, progress: ((Int64, Int64) -> Bool)?) {
+    init(data: ((UnsafeRawBufferPointer) -> Bool)?, header: ((String) -> Void)?,
+         read: ((UnsafeMutableRawBufferPointer) -> Int?)?, progress: ((CurlProgress) -> Bool)?) {
         self.data = data
         self.header = header
+        self.read = read
         self.progress = progress
     }
 }

@@ -89,7 +89,7 @@ public struct ResumableDownload: Sendable {
                 limiter?.consumed(bytes.count, shouldStop: { !progress(offset + writer.written + Int64(writer.pending)) })
                 return writer.append(bytes)
             },
-            progress: { _, _ in
+            progress: { _ in
                 let position = offset + writer.written + Int64(writer.pending)
                 if stall.isStalled(at: position) {
                     stalled = true

@@ -1,0 +1,62 @@
+/// One HTTP request, as a value: what `HTTPClient` sends.
+public struct HTTPRequest: Sendable {
+    public enum Method: String, Sendable {
+        case get = "GET", post = "POST"
+    }
+
+    /// Where the body comes from. A file region is streamed from disk as libcurl asks for it, so an
+    /// upload of any size costs no more memory than a small one.
+    public enum Body: Sendable {
+        case empty
+        case bytes([UInt8])
+        case fileRegion(path: String, offset: Int64, length: Int64)
+
+        public var length: Int64 {
+            switch self {
+            case .empty: return 0
+            case .bytes(let bytes): return Int64(bytes.count)
+            case .fileRegion(_, _, let length): return length
+            }
+        }
+    }
+
+    public var method: Method
+    public var url: String
+    /// In order; a name may repeat.
+    public var headers: [(name: String, value: String)]
+    public var body: Body
+
+    public init(_ method: Method, _ url: String, headers: [(name: String, value: String)] = [], body: Body = .empty) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A form-encoded POST (OAuth token requests).
+    public static func form(_ url: String, _ fields: [(String, String)]) -> HTTPRequest {
+        let text = fields.map { "\(formEncoded($0.0))=\(formEncoded($0.1))" }.joined(separator: "&")
+        return HTTPRequest(.post, url, headers: [("Content-Type", "application/x-www-form-urlencoded")], body: .bytes(Array(text.utf8)))
+    }
+
+    /// `application/x-www-form-urlencoded`: everything but unreserved characters percent-encoded.
+    public static func formEncoded(_ text: String) -> String {
+        var output = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                output.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                output += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return output
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}
