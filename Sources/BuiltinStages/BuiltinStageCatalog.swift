@@ -12,5 +12,6 @@ public struct BuiltinStageCatalog: StageCatalog {
         DeleteLocalStage.descriptor,
         CurlListStage.descriptor,
         CurlFetchStage.descriptor,
+        GooglePhotosStage.descriptor,
     ]
 }

@@ -1,0 +1,76 @@
+import PipelineCore
+
+/// The `google-photos` stage's `with:` parameters, validated once when the pipeline is loaded.
+struct GooglePhotosSettings: Sendable {
+    static let parameters: [StageDescriptor.Parameter] = [
+        .init("client_id", required: true, "OAuth client id (a Desktop app client of your Google Cloud project)"),
+        .init("client_secret", required: true, "OAuth client secret; use ${VAR}, it is masked everywhere"),
+        .init("refresh_token", required: true, "refresh token for the photoslibrary.appendonly scope; use ${VAR}"),
+        .init("album", "title of an album to add every item to (created once by this app, remembered in the state)"),
+        .init("description", "description of each media item; {name} and {path} are replaced by the item's"),
+        .init("api_base", "Library API root (default https://photoslibrary.googleapis.com; the emulator's for rehearsals)"),
+        .init("token_url", "OAuth token endpoint (default https://oauth2.googleapis.com/token)"),
+        .init("chunk_size", "bytes per upload request, rounded down to the server's granularity (default 64MiB: every request counts against the daily quota)"),
+        .init("rate_limit_wait", "least wait after a 429 rate limit (default 30s, as Google asks)"),
+        .init("server_error_wait", "least wait after a 5xx or a dropped connection (default 1s); doubles per try"),
+        .init("max_wait", "longest single wait between tries (default 5m)"),
+        .init("tries", "tries of one request before the attempt fails (default 8)"),
+        .init("batch_wait", "how long a finished upload waits for others to share a batchCreate (default 1s)"),
+        .init("stall_timeout", "give up a request moving under 1 KB/s for this long (default 60s)"),
+        .init("ca_file", "PEM certificate to trust for api_base/token_url (an emulator behind TLS)"),
+    ]
+
+    var clientID: String
+    var clientSecret: String
+    var refreshToken: String
+    var album: String?
+    var descriptionTemplate: String?
+    var apiBase = "https://photoslibrary.googleapis.com"
+    var tokenURL = "https://oauth2.googleapis.com/token"
+    var chunkSize: Int64 = 64 << 20
+    var rateLimitWait = TimeSpan(milliseconds: 30_000)
+    var serverErrorWait = TimeSpan(milliseconds: 1000)
+    var maxWait = TimeSpan(milliseconds: 300_000)
+    var tries = 8
+    var batchWait = TimeSpan(milliseconds: 1000)
+    var stallTimeout = 60
+    var caFile: String?
+
+    init(_ setup: StageSetup) throws {
+        clientID = try setup.string("client_id")
+        clientSecret = try setup.string("client_secret")
+        refreshToken = try setup.string("refresh_token")
+        album = setup.parameters["album"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        descriptionTemplate = setup.parameters["description"]?.stringValue
+        if let value = setup.parameters["api_base"]?.stringValue { apiBase = value.hasSuffix("/") ? String(value.dropLast()) : value }
+        if let value = setup.parameters["token_url"]?.stringValue { tokenURL = value }
+        if let size = try setup.byteSize("chunk_size") {
+            guard size.bytes >= 262_144 else { throw setup.location.error("stage '\(setup.stageName)': 'chunk_size' must be at least 256KiB") }
+            chunkSize = size.bytes
+        }
+        func span(_ key: String) throws -> TimeSpan? {
+            guard let raw = setup.parameters[key] else { return nil }
+            guard let text = raw.stringValue, let span = TimeSpan(parsing: text) else {
+                throw setup.location.error("stage '\(setup.stageName)': '\(key)' must be a duration such as 30s or 1m")
+            }
+            return span
+        }
+        rateLimitWait = try span("rate_limit_wait") ?? rateLimitWait
+        serverErrorWait = try span("server_error_wait") ?? serverErrorWait
+        maxWait = try span("max_wait") ?? maxWait
+        batchWait = try span("batch_wait") ?? batchWait
+        if let stall = try span("stall_timeout") { stallTimeout = max(1, Int(stall.seconds)) }
+        if let raw = setup.parameters["tries"] {
+            guard let count = raw.int64Value, count >= 1 else { throw setup.location.error("stage '\(setup.stageName)': 'tries' must be a whole number of 1 or more") }
+            tries = Int(count)
+        }
+        if setup.parameters["ca_file"] != nil { caFile = try setup.path("ca_file") }
+    }
+
+    /// The description for one item, or nil for none.
+    func description(name: String, path: String) -> String? {
+        descriptionTemplate.map {
+            String($0.replacingOccurrences(of: "{name}", with: name).replacingOccurrences(of: "{path}", with: path).prefix(1000))
+        }
+    }
+}

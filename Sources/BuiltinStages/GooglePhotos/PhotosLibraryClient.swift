@@ -1,0 +1,139 @@
+import Foundation
+import PipelineCore
+import Transfer
+
+/// Talks to the Library API for one stage attempt (or one batch): adds the bearer token, refreshes
+/// it on a 401, and rides out what Google says to ride out — 429 (at least `rate_limit_wait`),
+/// 5xx and 409 (at least `server_error_wait`), dropped connections — with doubling waits that
+/// honour `Retry-After`. The daily quota is not ridden out: it stops the run.
+///
+/// Blocking: call it from a `Blocking.run` thread, never from the async world directly.
+final class PhotosLibraryClient {
+    let settings: GooglePhotosSettings
+    private let tokens: OAuthTokenSource
+    private let http: HTTPClient
+    private let stop: StopSignal
+    private let log: (String) -> Void
+
+    init(settings: GooglePhotosSettings, tokens: OAuthTokenSource, stop: StopSignal, log: @escaping (String) -> Void) throws(StageFailure) {
+        self.settings = settings
+        self.tokens = tokens
+        self.stop = stop
+        self.log = log
+        var options = HTTPClient.Options()
+        options.stallTimeout = settings.stallTimeout
+        options.caFile = settings.caFile
+        do {
+            http = try HTTPClient(options: options)
+        } catch {
+            throw .permanent("cannot start an HTTP client: \(error.message)")
+        }
+    }
+
+    func url(_ path: String) -> String { settings.apiBase + path }
+
+    /// A request that must succeed: retried through transient trouble; a 2xx response or a
+    /// `StageFailure` saying what went wrong (`what` names the call for messages).
+    func send(_ request: HTTPRequest, what: String) throws(StageFailure) -> HTTPResponse {
+        var attempt = 1
+        while true {
+            let outcome = try exchange(request)
+            switch outcome {
+            case .response(let response) where response.isSuccess:
+                return response
+            case .response(let response):
+                guard let wait = transientWait(response, attempt: attempt) else { throw failure(response, what: what) }
+                guard attempt < settings.tries else { throw retryable(response, what: what, attempts: attempt) }
+                log("\(what): HTTP \(response.status), trying again in \(wait)")
+                try pause(wait)
+            case .dropped(let failure):
+                guard attempt < settings.tries else { throw .retryable("\(what): \(failure.message) (\(attempt) tries)") }
+                let wait = backoff(from: settings.serverErrorWait, attempt: attempt)
+                log("\(what): \(failure.message), trying again in \(wait)")
+                try pause(wait)
+            }
+            attempt += 1
+        }
+    }
+
+    enum Outcome {
+        case response(HTTPResponse)
+        /// No complete response: the request may or may not have reached the server.
+        case dropped(CurlFailure)
+    }
+
+    /// One exchange with the bearer token (refreshed and resent once on a 401). A stop aborts it.
+    func exchange(_ request: HTTPRequest, sent: ((Int64) -> Void)? = nil) throws(StageFailure) -> Outcome {
+        var token = try tokens.accessToken(using: http)
+        var refreshed = false
+        while true {
+            var authorized = request
+            authorized.headers.append(("Authorization", "Bearer \(token)"))
+            let response: HTTPResponse
+            do {
+                response = try http.send(authorized, shouldContinue: { [stop] in !stop.isStopped }, sent: sent)
+            } catch {
+                try stop.check()
+                return .dropped(error)
+            }
+            guard response.status == 401, !refreshed else { return .response(response) }
+            token = try tokens.accessToken(using: http, rejected: token)
+            refreshed = true
+        }
+    }
+
+    /// How long to wait before sending again, or nil when sending again will not help.
+    func transientWait(_ response: HTTPResponse, attempt: Int) -> TimeSpan? {
+        let floor: TimeSpan
+        switch response.status {
+        case 429 where !Self.isDailyQuota(response): floor = settings.rateLimitWait
+        case 409, 500...599: floor = settings.serverErrorWait
+        default: return nil
+        }
+        let asked = response.header("retry-after").flatMap(Double.init).map { TimeSpan(milliseconds: Int64($0 * 1000)) }
+        return max(backoff(from: floor, attempt: attempt), asked ?? floor)
+    }
+
+    /// `floor` doubled per earlier try, at most `max_wait`.
+    func backoff(from floor: TimeSpan, attempt: Int) -> TimeSpan {
+        let doubled = floor.milliseconds.multipliedReportingOverflow(by: 1 << min(attempt - 1, 20)).partialValue
+        return TimeSpan(milliseconds: min(doubled, max(settings.maxWait.milliseconds, floor.milliseconds)))
+    }
+
+    /// Sleeps, waking early (and throwing `interrupted`) when the stage must stop.
+    func pause(_ wait: TimeSpan) throws(StageFailure) {
+        let deadline = ContinuousClock.now + wait.duration
+        while ContinuousClock.now < deadline {
+            try stop.check()
+            Thread.sleep(forTimeInterval: min(0.1, Double((deadline - ContinuousClock.now).components.attoseconds) / 1e18
+                                                   + Double((deadline - ContinuousClock.now).components.seconds)))
+        }
+        try stop.check()
+    }
+
+    /// A non-transient error response as the failure the orchestrator acts on.
+    func failure(_ response: HTTPResponse, what: String) -> StageFailure {
+        if Self.isDailyQuota(response) {
+            return .stopsRun(.quotaExhausted, "Google Photos' daily request quota is used up (\(what) got 429: \(Self.message(response))); "
+                             + "no more uploads in this run, the rest is left for the next run (the quota resets at midnight Pacific time)")
+        }
+        return .permanent("\(what) was refused: HTTP \(response.status): \(Self.message(response))")
+    }
+
+    private func retryable(_ response: HTTPResponse, what: String, attempts: Int) -> StageFailure {
+        StageFailure(.retryable, "\(what): HTTP \(response.status): \(Self.message(response)) (\(attempts) tries)",
+                     retryAfter: transientWait(response, attempt: attempts))
+    }
+
+    static func isDailyQuota(_ response: HTTPResponse) -> Bool {
+        response.status == 429 && response.text.contains("per day")
+    }
+
+    /// The message of Google's error envelope (`{"error":{"message"}}`), the flat upload form
+    /// (`{"code","message"}`), or the start of the text.
+    static func message(_ response: HTTPResponse) -> String {
+        let body = try? JSONValue.parse(response.text)
+        if let message = body?["error"]?["message"]?.stringValue ?? body?["message"]?.stringValue { return message }
+        return String(response.text.prefix(200)).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

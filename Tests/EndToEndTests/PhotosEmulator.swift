@@ -1,0 +1,100 @@
+import Foundation
+
+/// `Scripts/photos-emulator` on loopback for one test: the Google Photos Library API as documented,
+/// with faults switched on and off through its `/_emulator` endpoints, and stats that say what it
+/// received (bytes per session, SHA-1 of each media item, duplicates).
+final class PhotosEmulator {
+    static let clientID = "emulator-client-id"
+    static let clientSecret = "emulator-client-secret-5e3c"
+    static let refreshToken = "emulator-refresh-token-9f1b"
+
+    let port: Int
+    let dataDirectory: String
+    let logPath: String
+    private let process: Process
+
+    init(directory: String, arguments: [String] = []) throws {
+        dataDirectory = directory + "/photos"
+        logPath = directory + "/photos-log.jsonl"
+        let portFile = directory + "/photos-port"
+        try? FileManager.default.removeItem(atPath: portFile)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", PipelineProcess.repositoryRoot + "/Scripts/photos-emulator", "--data-dir", dataDirectory,
+                             "--port", "0", "--port-file", portFile, "--log", logPath,
+                             "--client-id", Self.clientID, "--client-secret", Self.clientSecret,
+                             "--refresh-token", Self.refreshToken] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        let deadline = Date().addingTimeInterval(20)
+        var port: Int?
+        while port == nil, Date() < deadline, process.isRunning {
+            port = (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            if port == nil { usleep(50_000) }
+        }
+        guard let port else {
+            kill(process.processIdentifier, SIGKILL)
+            throw SandboxError("the Photos emulator did not start")
+        }
+        self.port = port
+    }
+
+    deinit {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    /// The `with:` of a google-photos stage pointed here; `extra` adds keys (`, album: Trips`).
+    func stageParameters(_ extra: String = "") -> String {
+        """
+        { client_id: \(Self.clientID), client_secret: "${PHOTOS_CLIENT_SECRET}", refresh_token: "${PHOTOS_REFRESH_TOKEN}", \
+        api_base: "\(base)", token_url: "\(base)/token", rate_limit_wait: 200ms, server_error_wait: 100ms, batch_wait: 200ms\(extra) }
+        """
+    }
+
+    static let environment = ["PHOTOS_CLIENT_SECRET": clientSecret, "PHOTOS_REFRESH_TOKEN": refreshToken]
+
+    // MARK: Control
+
+    func addFault(_ fault: [String: Any]) throws { try post("/_emulator/faults", fault) }
+    func clearFaults() throws { try request("DELETE", "/_emulator/faults", body: nil) }
+    func revokeRefreshToken() throws { try post("/_emulator/revoke", [:]) }
+    func expireAccessTokens() throws { try post("/_emulator/expire-access-tokens", [:]) }
+
+    /// `GET /_emulator/stats`.
+    func stats() throws -> [String: Any] {
+        let data = try request("GET", "/_emulator/stats", body: nil)
+        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    }
+
+    var mediaItems: [[String: Any]] { ((try? stats())?["media_items"] as? [[String: Any]]) ?? [] }
+    var sessions: [[String: Any]] { ((try? stats())?["sessions"] as? [[String: Any]]) ?? [] }
+    var duplicates: [[String: Any]] { ((try? stats())?["duplicates"] as? [[String: Any]]) ?? [] }
+    /// Every access token the emulator handed out (to check none leaked).
+    var accessTokens: [String] { ((try? stats())?["access_tokens_issued"] as? [String]) ?? [] }
+    func requests(_ endpoint: String) -> Int { (((try? stats())?["requests"] as? [String: Any])?[endpoint] as? Int) ?? 0 }
+
+    private func post(_ path: String, _ body: Any) throws {
+        try request("POST", path, body: try JSONSerialization.data(withJSONObject: body))
+    }
+
+    /// A small synchronous request (curl CLI: Foundation's URLSession is not in every toolchain).
+    @discardableResult
+    private func request(_ method: String, _ path: String, body: Data?) throws -> Data {
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        var arguments = ["curl", "-sS", "--fail", "-X", method, base + path]
+        if let body { arguments += ["-H", "Content-Type: application/json", "--data-binary", String(decoding: body, as: UTF8.self)] }
+        curl.arguments = arguments
+        let output = Pipe()
+        curl.standardOutput = output
+        try curl.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        curl.waitUntilExit()
+        guard curl.terminationStatus == 0 else { throw SandboxError("emulator \(method) \(path) failed (curl \(curl.terminationStatus))") }
+        return data
+    }
+}
