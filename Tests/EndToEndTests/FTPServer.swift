@@ -8,44 +8,20 @@ final class FTPServer {
     static let password = "ftp-pa55word"
 
     let root: String
-    let port: Int
     let logPath: String
     let controlPath: String
-    private let process: Process
+    private let server: ServerProcess
+    var port: Int { server.port }
 
     /// Starts the server on `root`; `arguments` adds flags such as `--no-mlsd` or `--tls explicit`.
     init(root: String, arguments: [String] = [], directory: String) throws {
         self.root = root
         logPath = directory + "/ftp-log.jsonl"
         controlPath = directory + "/ftp-control.json"
-        let portFile = directory + "/ftp-port"
-        try? FileManager.default.removeItem(atPath: portFile)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", PipelineProcess.repositoryRoot + "/Scripts/ftp-server", "--root", root, "--port", "0",
-                             "--port-file", portFile, "--user", "\(Self.user):\(Self.password)", "--log", logPath,
-                             "--control", controlPath] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        var port: Int?
-        while port == nil, Date() < deadline, process.isRunning {
-            port = (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            if port == nil { usleep(50_000) }
-        }
-        guard let port else {
-            kill(process.processIdentifier, SIGKILL)
-            throw SandboxError("the FTP server did not start (is pyftpdlib installed? Scripts/setup installs it)")
-        }
-        self.port = port
-    }
-
-    /// SIGKILL: the test runner's threads block SIGTERM and a child inherits that mask, so a
-    /// polite stop would never arrive. A test server has nothing to save.
-    deinit {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        server = try ServerProcess(
+            script: "ftp-server",
+            arguments: ["--root", root, "--user", "\(Self.user):\(Self.password)", "--log", logPath, "--control", controlPath] + arguments,
+            portFile: directory + "/ftp-port", name: "FTP server", hint: " (is pyftpdlib installed? Scripts/setup installs it)")
     }
 
     var url: String { "ftp://127.0.0.1:\(port)/" }

@@ -8,41 +8,19 @@ final class PhotosEmulator {
     static let clientSecret = "emulator-client-secret-5e3c"
     static let refreshToken = "emulator-refresh-token-9f1b"
 
-    let port: Int
     let dataDirectory: String
     let logPath: String
-    private let process: Process
+    private let server: ServerProcess
+    var port: Int { server.port }
 
     init(directory: String, arguments: [String] = []) throws {
         dataDirectory = directory + "/photos"
         logPath = directory + "/photos-log.jsonl"
-        let portFile = directory + "/photos-port"
-        try? FileManager.default.removeItem(atPath: portFile)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", PipelineProcess.repositoryRoot + "/Scripts/photos-emulator", "--data-dir", dataDirectory,
-                             "--port", "0", "--port-file", portFile, "--log", logPath,
-                             "--client-id", Self.clientID, "--client-secret", Self.clientSecret,
-                             "--refresh-token", Self.refreshToken] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        var port: Int?
-        while port == nil, Date() < deadline, process.isRunning {
-            port = (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            if port == nil { usleep(50_000) }
-        }
-        guard let port else {
-            kill(process.processIdentifier, SIGKILL)
-            throw SandboxError("the Photos emulator did not start")
-        }
-        self.port = port
-    }
-
-    deinit {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        server = try ServerProcess(
+            script: "photos-emulator",
+            arguments: ["--data-dir", dataDirectory, "--log", logPath, "--client-id", Self.clientID,
+                        "--client-secret", Self.clientSecret, "--refresh-token", Self.refreshToken] + arguments,
+            portFile: directory + "/photos-port", name: "Photos emulator")
     }
 
     var base: String { "http://127.0.0.1:\(port)" }
