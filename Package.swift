@@ -18,6 +18,8 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl"),
         .systemLibrary(name: "CFileSystem", path: "Sources/CFileSystem"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CArchive", path: "Sources/CArchive"),
 
         // The engine: pipeline files, state, stages, orchestration, reporting. Knows no protocol.
         .target(
@@ -32,7 +34,7 @@ let package = Package(
         // The built-in stages (`uses:`), one file per stage.
         .target(
             name: "BuiltinStages",
-            dependencies: ["PipelineCore", "Transfer", "COpenSSL"]
+            dependencies: ["PipelineCore", "Transfer", "COpenSSL", "CZlib", "CArchive"]
         ),
         // The command line: argument parsing only.
         .executableTarget(

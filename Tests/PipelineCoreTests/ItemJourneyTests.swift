@@ -101,6 +101,17 @@ struct ItemJourneyTests {
         #expect(journey.stageFailed(mismatch, inputProducer: 0, random: &random) == .fail(stage: 1, message: "sha256 mismatch"))
     }
 
+    @Test func aStageCanBoundItsOwnBacktracks() {
+        var random = SystemRandomNumberGenerator()
+        var journey = ItemJourney(plan: Self.plan)
+        _ = journey.resume(done: [true, false, false, false]) { _ in true }
+        let mismatch = StageFailure(.badInput, "source and copy differ", backtrackLimit: 1)
+        #expect(journey.stageFailed(mismatch, inputProducer: 0, random: &random) == .backTo(stage: 0, discarding: [0, 1]))
+        _ = journey.proceedAfterBacktrack()
+        _ = journey.stageSucceeded()
+        #expect(journey.stageFailed(mismatch, inputProducer: 0, random: &random) == .fail(stage: 1, message: "source and copy differ"))
+    }
+
     @Test func badInputNeverReachesBackPastAnUpload() {
         var random = SystemRandomNumberGenerator()
         var journey = ItemJourney(plan: Self.plan)

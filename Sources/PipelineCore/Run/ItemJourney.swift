@@ -93,7 +93,8 @@ public struct ItemJourney: Sendable {
         case .badInput:
             // Go back to the producer of the file, unless an irreversible stage stands between.
             let barrier = (0..<stage).last { plan[$0].isIrreversible } ?? -1
-            guard let producer = inputProducer, producer > barrier, producer < stage, backtracks < policy.attempts - 1 else {
+            let limit = failure.backtrackLimit ?? (policy.attempts - 1)
+            guard let producer = inputProducer, producer > barrier, producer < stage, backtracks < limit else {
                 return .fail(stage: stage, message: failure.message)
             }
             backtracks += 1

@@ -48,6 +48,9 @@ public struct SourceItem: Sendable, Hashable, Codable {
     /// Anything else the source knows (checksums, ids), passed to stages as `item.extra`.
     public var extra: [String: JSONValue]
 
+    /// The file's name: the last part of its path, as messages and destinations show it.
+    public var name: String { path.split(separator: "/").last.map(String.init) ?? path }
+
     public init(path: String, size: Int64, modified: String? = nil, extra: [String: JSONValue] = [:]) {
         self.path = path
         self.size = size

@@ -20,11 +20,15 @@ public struct StageFailure: Error, Sendable, Equatable, CustomStringConvertible 
     /// The least wait before a retry that the other side asked for (`Retry-After`, a rate limit);
     /// the retry policy's own wait applies when it is longer.
     public var retryAfter: TimeSpan?
+    /// For bad input: how many times in a run the item may go back to the stage that produced
+    /// it before it fails (a checksum's `max_mismatches` - 1); the retry policy decides if unset.
+    public var backtrackLimit: Int?
 
-    public init(_ kind: Kind, _ message: String, retryAfter: TimeSpan? = nil) {
+    public init(_ kind: Kind, _ message: String, retryAfter: TimeSpan? = nil, backtrackLimit: Int? = nil) {
         self.kind = kind
         self.message = message
         self.retryAfter = retryAfter
+        self.backtrackLimit = backtrackLimit
     }
 
     public static func retryable(_ message: String) -> StageFailure { StageFailure(.retryable, message) }
