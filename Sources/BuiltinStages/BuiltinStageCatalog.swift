@@ -13,5 +13,6 @@ public struct BuiltinStageCatalog: StageCatalog {
         CurlListStage.descriptor,
         CurlFetchStage.descriptor,
         GooglePhotosStage.descriptor,
+        ArchiveInspectStage.descriptor,
     ]
 }

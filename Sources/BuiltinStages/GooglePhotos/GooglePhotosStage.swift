@@ -39,7 +39,7 @@ struct GooglePhotosStage: Stage {
 
     func run(_ context: StageContext) async throws -> StageResult {
         let file = try context.requireInputFile()
-        let fileName = Self.fileName(of: context.item.path)
+        let fileName = Self.fileName(of: context.item)
         guard let size = FileStream.size(of: file) else { throw StageFailure(.badInput, "the fetched file '\(file)' is missing") }
         if let reason = MediaTypeRules.refusal(fileName: fileName, size: size) { return .skip(reason: reason) }
 
@@ -126,9 +126,8 @@ struct GooglePhotosStage: Stage {
         }
     }
 
-    /// The name Google Photos shows: the last part of the source path, at most 255 characters.
-    static func fileName(of path: String) -> String {
-        let name = path.split(separator: "/").last.map(String.init) ?? path
-        return name.count <= 255 ? name : String(name.suffix(255))
+    /// The name Google Photos shows: the item's, at most 255 characters (the end, with the extension).
+    static func fileName(of item: SourceItem) -> String {
+        item.name.count <= 255 ? item.name : String(item.name.suffix(255))
     }
 }
