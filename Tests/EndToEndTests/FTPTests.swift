@@ -221,6 +221,37 @@ struct FTPTests {
         #expect(sameBytes(sandbox.root + "/remote/doc.bin", sandbox.destination + "/doc.bin"))
     }
 
+    // MARK: Server-side hashes
+
+    @Test("checksum compares with the server's own hash where FEAT offers one", arguments: [true, false])
+    func serverHashes(offered: Bool) throws {
+        let sandbox = try Sandbox("server-hash-\(offered)")
+        defer { sandbox.remove() }
+        let server = try serve(sandbox, offered ? ["--hash-commands"] : [])
+        try remoteFile(sandbox, "/pics/x ray.jpg", size: 700_000)
+        try writeCurlListPipeline(sandbox, url: server.url, stages: """
+              - { name: fetch, uses: curl-fetch, retry: { attempts: 3, backoff: [0s] } }
+              - { name: damage, run: flip-byte-once, with: { marker: flipped.txt } }
+              - { name: verify, uses: checksum, with: { algorithms: [sha256, crc32], expect: server } }
+              - { name: upload, uses: local-upload, with: { destination: dest } }
+            """)
+        let result = try run(sandbox)
+        let item = try sandbox.statusItems()["/pics/x ray.jpg"]
+        let verify = ((item?["stages"] as? [String: Any])?["verify"] as? [String: Any])?["outputs"] as? [String: Any]
+        if offered {
+            #expect(result.status == 0, "\(result.error)")
+            #expect(verify?["verified_against"] as? String == "the server (sha256)", "\(String(describing: verify))")
+            #expect(server.downloads(of: "/pics/x ray.jpg").count == 2, "the corrupted copy was not fetched again")
+            #expect(server.events.contains { $0["cmd"] as? String == "XSHA256" })
+            #expect(sameBytes(sandbox.root + "/remote/pics/x ray.jpg", sandbox.destination + "/pics/x ray.jpg"))
+        } else {
+            // Nothing to compare with: the damage goes unseen, and the record says so.
+            #expect(result.status == 0, "\(result.error)")
+            #expect(verify?["verified_against"] as? String == "none")
+            #expect(result.output.contains("offers no file hash command"))
+        }
+    }
+
     // MARK: Failures
 
     @Test func aStalledTransferFailsWithinTheStallTimeoutAndIsRetried() throws {

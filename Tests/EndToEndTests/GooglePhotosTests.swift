@@ -39,15 +39,7 @@ struct GooglePhotosTests {
     }
 
     func sha1(_ path: String) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["sha1sum", path]
-        let output = Pipe()
-        process.standardOutput = output
-        try? process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return String(text.prefix(40))
+        (try? Command.digest("sha1sum", path)) ?? "?"
     }
 
     /// Media items in the emulator by file name.
@@ -102,6 +94,7 @@ struct GooglePhotosTests {
         #expect(emulator.mediaItems.allSatisfy { $0["album_id"] as? String == albumID })
         #expect(emulator.mediaItems.contains { $0["description"] as? String == "from /videos/clip one.mp4" })
         #expect(emulator.requests("batchCreate") < files.count, "items were not batched")
+        #expect(emulator.requests("token") == 1, "the access token was not cached")
 
         let status = try sandbox.statusItems()
         for file in files {
