@@ -180,5 +180,23 @@ struct DigestAndArchiveTests {
         #expect(fetches(of: "/flipped.tar.gz", in: run.output) == 2, "a damaged archive is fetched again once")
         #expect(fetches(of: "/bomb.zip", in: run.output) == 1, "a zip bomb is not worth fetching again")
     }
+
+    @Test func anExternalVideoProbeSaysWhenFFprobeIsMissingAndLetsPhotosThrough() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        try sandbox.write("/clip.mp4", bytes: Array(repeating: 7, count: 1000))
+        try sandbox.write("/photo.jpg", bytes: Array(repeating: 8, count: 1000))
+        try sandbox.writeFetchPipeline(then: """
+              - name: probe
+                run: media-probe
+                with: { ffprobe: /nonexistent/ffprobe }
+            """)
+        let run = try PipelineProcess.run(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root)
+        #expect(run.status == 1, "\(run.error)")
+        let items = try sandbox.statusItems()
+        #expect(items["/photo.jpg"]?["status"] as? String == "completed")
+        #expect(items["/clip.mp4"]?["status"] as? String == "failed")
+        #expect((items["/clip.mp4"]?["last_error"] as? String)?.contains("ffprobe is not installed") == true)
+    }
 }
 }
