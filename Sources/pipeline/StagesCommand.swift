@@ -15,8 +15,10 @@ struct StagesCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             print("Built-in stages (uses:):")
-            for descriptor in BuiltinStageCatalog().descriptors {
-                print("  \(descriptor.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(descriptor.summary)")
+            let descriptors = BuiltinStageCatalog().descriptors
+            let width = max(16, descriptors.map(\.name.count).max() ?? 0)
+            for descriptor in descriptors {
+                print("  \(descriptor.name.padding(toLength: width, withPad: " ", startingAt: 0)) \(descriptor.summary)")
                 for parameter in descriptor.parameters {
                     print("      \(parameter.name)\(parameter.isRequired ? " (required)" : ""): \(parameter.summary)")
                 }
@@ -33,8 +35,10 @@ struct StagesCommand: AsyncParsableCommand {
                 let absolute = PathResolver.absolute(folder, relativeTo: PathResolver.currentDirectory)
                 for name in ((try? FileManager.default.contentsOfDirectory(atPath: absolute)) ?? []).sorted() {
                     let path = absolute + "/" + name
-                    guard FileManager.default.isExecutableFile(atPath: path), seen.insert(path).inserted else { continue }
-                    print("  \(name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(path)")
+                    var isFolder: ObjCBool = false
+                    guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue,
+                          FileManager.default.isExecutableFile(atPath: path), seen.insert(path).inserted else { continue }
+                    print("  \(name.padding(toLength: width, withPad: " ", startingAt: 0)) \(path)")
                 }
             }
             if seen.isEmpty { print("  (none found in \(folders.joined(separator: ", ")))") }

@@ -80,9 +80,40 @@ struct CommandTests {
     @Test func stagesListsBuiltInsAndExecutables() throws {
         let result = try PipelineProcess.run(["stages"], in: PipelineProcess.repositoryRoot)
         #expect(result.status == 0)
-        for name in ["local-list", "local-fetch", "checksum", "local-upload", "delete-local", "size-check", "flaky"] {
+        for name in ["local-list", "local-fetch", "checksum", "local-upload", "delete-local", "size-check", "flaky",
+                     "curl-list", "curl-fetch", "google-photos", "archive-inspect", "media-probe"] {
             #expect(result.output.contains(name), "\(name) missing from `pipeline stages`")
         }
+    }
+
+    @Test func underGitHubActionsTheLogHasGroupsAnnotationsAndMasksAndTheSummaryIsWritten() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        try sandbox.makeFiles(count: 2, sizes: 10...20)
+        try sandbox.writeFetchPipeline(then: """
+              - name: upload
+                run: flaky
+                with: { counter: calls, fail_times: -1, exit_status: 1, token: "${UPLOAD_TOKEN}" }
+            """)
+        let secret = "tok-0123456789-secret"
+        let summary = sandbox.root + "/step-summary.md"
+        let run = try PipelineProcess.run(["run", "pipeline.yml"], in: sandbox.root,
+                                          environment: ["GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary, "UPLOAD_TOKEN": secret])
+        #expect(run.status == 1, "\(run.error)")
+        let lines = run.output.split(separator: "\n").map(String.init)
+        #expect(lines.first == "::add-mask::\(secret)", "the mask must come before anything else: \(lines.prefix(3))")
+        #expect(lines.filter { $0.contains(secret) }.count == 1, "the secret was printed outside its mask command")
+        #expect(lines.contains("::group::State before the run") && lines.contains("::endgroup::"))
+        let errors = lines.filter { $0.hasPrefix("::error title=upload failed%3A /album") }
+        #expect(errors.count == 2, "\(lines)")
+        let markdown = (try? String(contentsOfFile: summary, encoding: .utf8)) ?? ""
+        #expect(markdown.contains("## pipeline run: e2e"), "\(markdown)")
+        #expect(markdown.contains("| failed | 2 |") && markdown.contains("### Failed in this run"), "\(markdown)")
+        #expect(!markdown.contains(secret))
+
+        // Outside Actions: none of it.
+        let plain = try PipelineProcess.run(["run", "pipeline.yml"], in: sandbox.root, environment: ["UPLOAD_TOKEN": secret])
+        #expect(!plain.output.contains("::"), "\(plain.output)")
     }
 
     @Test func everyShippedPipelineValidates() throws {
@@ -90,7 +121,9 @@ struct CommandTests {
         let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yml") }.sorted()
         #expect(files.count >= 3)
         let environment = ["PHOTO_LIBRARY": "/tmp", "BACKUP_DIR": "/tmp", "FTP_URL": "ftp://127.0.0.1:2121/", "FTP_PASSWORD": "x",
-                           "DEMO_FTP_URL": "ftp://127.0.0.1:2121/", "DEMO_FTP_PASSWORD": "x"]
+                           "DEMO_FTP_URL": "ftp://127.0.0.1:2121/", "DEMO_FTP_PASSWORD": "x",
+                           "DEMO_PHOTOS_URL": "http://127.0.0.1:8080", "DEMO_PHOTOS_SECRET": "x", "DEMO_PHOTOS_REFRESH_TOKEN": "x",
+                           "GOOGLE_CLIENT_ID": "x", "GOOGLE_CLIENT_SECRET": "x", "GOOGLE_REFRESH_TOKEN": "x"]
         for file in files {
             let result = try PipelineProcess.run(["validate", "pipelines/" + file], in: PipelineProcess.repositoryRoot, environment: environment)
             #expect(result.status == 0, "\(file): \(result.error)")

@@ -19,6 +19,13 @@ public final class LineWriter: Sendable {
 
     public func line(_ text: String) { write(text + "\n") }
 
+    /// A line written as is, secrets included: only for `::add-mask::`, whose purpose is to hand
+    /// a secret to the GitHub runner so that it masks it in everything printed afterwards.
+    func unredactedLine(_ text: String) {
+        let data = Data((text + "\n").utf8)
+        lock.withLock { _ in handle.write(data) }
+    }
+
     /// Runs `body` with the writer held, for multi-line redraws that must not interleave.
     public func exclusive(_ body: (_ write: (String) -> Void) -> Void) {
         lock.withLock { _ in

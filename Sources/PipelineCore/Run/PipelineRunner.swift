@@ -42,12 +42,17 @@ public struct PipelineRunner: Sendable {
         self.isTerminal = isTerminal
     }
 
-    public func makeReporter(redactor: SecretRedactor) -> any Reporter {
+    public func makeReporter(redactor: SecretRedactor, secrets: Set<String> = []) -> any Reporter {
         let writer = LineWriter(redactor: redactor)
         switch logFormat {
         case .json: return JSONReporter(writer: writer)
-        case .plain: return PlainReporter(writer: writer)
-        case .auto: return isTerminal ? TerminalReporter(writer: writer) : PlainReporter(writer: writer)
+        case .plain, .auto:
+            // In a GitHub Actions step the plain log gains groups, annotations, masks and a step summary.
+            if let actions = GitHubActionsReporter.Environment() {
+                return GitHubActionsReporter(wrapping: PlainReporter(writer: writer), writer: writer, redactor: redactor,
+                                             secrets: secrets, environment: actions)
+            }
+            return logFormat == .plain || !isTerminal ? PlainReporter(writer: writer) : TerminalReporter(writer: writer)
         }
     }
 
@@ -65,7 +70,7 @@ public struct PipelineRunner: Sendable {
         let source = try factory.source(for: pipeline)
         let steps = try pipeline.stages.map { PipelineStep(definition: $0, stage: try factory.stage($0, in: pipeline)) }
         let settings = RunSettings(pipeline: pipeline)
-        let reporter = makeReporter(redactor: settings.redactor)
+        let reporter = makeReporter(redactor: settings.redactor, secrets: pipeline.secrets)
         let orchestrator = Orchestrator(settings: settings, source: source, steps: steps, store: session.store, reporter: reporter)
         let trap = SignalTrap { name in
             orchestrator.requestStop(.signal, reason: "\(name) received; stopping running stages and saving the state")

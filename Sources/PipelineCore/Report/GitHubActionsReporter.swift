@@ -1,0 +1,125 @@
+import Foundation
+import Synchronization
+
+/// Wraps the plain reporter when the run is a GitHub Actions step (`GITHUB_ACTIONS=true`): masks
+/// the pipeline's secrets with `::add-mask::`, folds the long middle of the log into a
+/// `::group::`, turns item failures and stops into `::error::`/`::warning::` annotations, and
+/// appends the run's summary as Markdown to `$GITHUB_STEP_SUMMARY`.
+///
+/// Workflow commands are only lines on stdout; outside Actions none of this is printed.
+public final class GitHubActionsReporter: Reporter {
+    /// What the runner tells a step through its environment.
+    public struct Environment: Sendable {
+        public var stepSummaryPath: String?
+
+        /// Nil unless `GITHUB_ACTIONS` is `true`.
+        public init?(_ variables: [String: String] = ProcessInfo.processInfo.environment) {
+            guard variables["GITHUB_ACTIONS"] == "true" else { return nil }
+            stepSummaryPath = variables["GITHUB_STEP_SUMMARY"].flatMap { $0.isEmpty ? nil : $0 }
+        }
+    }
+
+    private struct Failure {
+        var path: String
+        var stage: String
+        var error: String
+    }
+
+    private let inner: any Reporter
+    private let writer: LineWriter
+    private let redactor: SecretRedactor
+    private let secrets: [String]
+    private let environment: Environment
+    private let pipelineName = Mutex("")
+    private let failures = Mutex<[Failure]>([])
+    /// Failures listed in the step summary; the rest are counted.
+    static let failuresShown = 50
+
+    public init(wrapping inner: any Reporter, writer: LineWriter, redactor: SecretRedactor, secrets: some Sequence<String>,
+                environment: Environment) {
+        self.inner = inner
+        self.writer = writer
+        self.redactor = redactor
+        self.secrets = secrets.filter { !$0.isEmpty }.sorted()
+        self.environment = environment
+    }
+
+    public func report(_ event: RunEvent) {
+        switch event {
+        case .runStarted(let pipeline, _, _):
+            pipelineName.withLock { $0 = pipeline }
+            // Before anything else is printed, so the runner masks the values in every later line.
+            for secret in secrets { writer.unredactedLine("::add-mask::\(Self.escapedData(secret))") }
+            writer.line("::group::State before the run")
+            inner.report(event)
+            writer.line("::endgroup::")
+            writer.line("::group::Transfers (one line per stage transition)")
+        case .itemFailed(let path, let stage, let error, _, _):
+            inner.report(event)
+            failures.withLock { $0.append(Failure(path: path, stage: stage, error: redactor.redact(error))) }
+            writer.line("::error title=\(Self.escapedProperty("\(stage) failed: \(path)"))::\(Self.escapedData(redactor.redact(error)))")
+        case .warning(let message), .stopping(let message):
+            inner.report(event)
+            writer.line("::warning::\(Self.escapedData(redactor.redact(message)))")
+        case .runFinished(let outcome, let summary, _):
+            writer.line("::endgroup::")
+            inner.report(event)
+            if outcome.stoppedBy == .notAuthorized {
+                writer.line("::error title=Not authorised::\(Self.escapedData(SummaryText.outcomeLine(outcome)))")
+            }
+            writeStepSummary(outcome: outcome, summary: summary)
+        default:
+            inner.report(event)
+        }
+    }
+
+    public func finish() { inner.finish() }
+
+    private func writeStepSummary(outcome: RunOutcome, summary: StateSummary) {
+        guard let path = environment.stepSummaryPath else { return }
+        let failed = failures.withLock { $0 }
+        var markdown = """
+            ## pipeline run: \(Self.markdownText(pipelineName.withLock { $0 }))
+
+            \(Self.markdownText(SummaryText.outcomeLine(outcome))) — exit status \(outcome.exitStatus.rawValue)
+
+            | state | files |
+            |---|---:|
+            | completed | \(summary.completed) (\(ByteSize.format(summary.completedBytes)) of \(ByteSize.format(summary.totalBytes))) |
+            | failed | \(summary.failed)\(summary.givenUp > 0 ? " (\(summary.givenUp) given up)" : "") |
+            | skipped | \(summary.skipped) |
+            | pending or in progress | \(summary.pending + summary.inProgress) |
+
+            """
+        if !failed.isEmpty {
+            markdown += "\n### Failed in this run\n\n| item | stage | error |\n|---|---|---|\n"
+            for failure in failed.prefix(Self.failuresShown) {
+                markdown += "| `\(Self.markdownText(failure.path))` | \(failure.stage) | \(Self.markdownText(failure.error)) |\n"
+            }
+            if failed.count > Self.failuresShown { markdown += "\n…and \(failed.count - Self.failuresShown) more (`pipeline status`).\n" }
+        }
+        let data = Data(redactor.redact(markdown + "\n").utf8)
+        if let handle = FileHandle(forWritingAtPath: path) {
+            handle.seekToEndOfFile()
+            handle.write(data)
+            try? handle.close()
+        } else {
+            FileManager.default.createFile(atPath: path, contents: data)
+        }
+    }
+
+    /// A workflow command's message: `%`, CR and LF escaped, as the runner expects.
+    static func escapedData(_ text: String) -> String {
+        text.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D").replacingOccurrences(of: "\n", with: "%0A")
+    }
+
+    /// A workflow command's property (`title=`): also `:` and `,`.
+    static func escapedProperty(_ text: String) -> String {
+        escapedData(text).replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: ",", with: "%2C")
+    }
+
+    /// Text in a Markdown table cell: no line breaks, no cell separators.
+    static func markdownText(_ text: String) -> String {
+        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ")
+    }
+}
