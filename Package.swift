@@ -51,7 +51,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineCoreTests",
-            dependencies: ["PipelineCore", "BuiltinStages", "Transfer"],
+            dependencies: ["PipelineCore", "BuiltinStages", "Transfer", .product(name: "Yams", package: "Yams")],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
