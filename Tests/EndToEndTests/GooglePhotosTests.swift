@@ -276,6 +276,8 @@ struct GooglePhotosTests {
         let status = try sandbox.statusItems()
         #expect(status["/notes.txt"]?["status"] as? String == "skipped")
         #expect((status["/notes.txt"]?["skip_reason"] as? String)?.contains(".txt") == true)
+        let uploadRecord = (status["/notes.txt"]?["stages"] as? [String: Any])?["upload"] as? [String: Any]
+        #expect(uploadRecord?["status"] as? String == "skipped", "the deciding stage still looks busy: \(String(describing: uploadRecord))")
         #expect(status["/huge.jpg"]?["status"] as? String == "skipped")
         #expect((status["/huge.jpg"]?["skip_reason"] as? String)?.contains("limit") == true)
         #expect(emulator.requests("uploads.start") + emulator.requests("uploads.raw") == 0, "bytes were sent")

@@ -48,7 +48,8 @@ public struct ItemRecord: Sendable, Equatable, Codable {
 /// The recorded state of one stage of one item.
 public struct StageRecord: Sendable, Equatable, Codable {
     public enum Status: String, Sendable, Codable {
-        case running, done, failed
+        /// `skipped`: this stage said the item is not for the pipeline (the item is skipped).
+        case running, done, failed, skipped
     }
 
     public var stage: String

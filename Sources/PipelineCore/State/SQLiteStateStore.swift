@@ -229,6 +229,9 @@ public final class SQLiteStateStore: StateStore {
         case .itemSkipped(let path, let reason):
             try database.query("UPDATE items SET status = 'skipped', skip_reason = ?, updated_at = ? WHERE path = ?",
                                [.text(reason), .real(now), .text(path)])
+            // The stage that decided it is no longer running.
+            try database.query("UPDATE stages SET status = 'skipped', pid = NULL, pid_start = NULL, updated_at = ? WHERE path = ? AND status = 'running'",
+                               [.real(now), .text(path)])
         }
     }
 
