@@ -223,11 +223,12 @@ struct FTPTests {
 
     // MARK: Server-side hashes
 
-    @Test("checksum compares with the server's own hash where FEAT offers one", arguments: [true, false])
-    func serverHashes(offered: Bool) throws {
-        let sandbox = try Sandbox("server-hash-\(offered)")
+    @Test("checksum compares with the server's own hash where FEAT offers one", arguments: ["x", "rfc", "none"])
+    func serverHashes(commands: String) throws {
+        let offered = commands != "none"
+        let sandbox = try Sandbox("server-hash-\(commands)")
         defer { sandbox.remove() }
-        let server = try serve(sandbox, offered ? ["--hash-commands"] : [])
+        let server = try serve(sandbox, offered ? ["--hash-commands", commands] : [])
         try remoteFile(sandbox, "/pics/x ray.jpg", size: 700_000)
         try writeCurlListPipeline(sandbox, url: server.url, stages: """
               - { name: fetch, uses: curl-fetch, retry: { attempts: 3, backoff: [0s] } }
@@ -242,7 +243,7 @@ struct FTPTests {
             #expect(result.status == 0, "\(result.error)")
             #expect(verify?["verified_against"] as? String == "the server (sha256)", "\(String(describing: verify))")
             #expect(server.downloads(of: "/pics/x ray.jpg").count == 2, "the corrupted copy was not fetched again")
-            #expect(server.events.contains { $0["cmd"] as? String == "XSHA256" })
+            #expect(server.events.contains { $0["cmd"] as? String == (commands == "x" ? "XSHA256" : "HASH") })
             #expect(sameBytes(sandbox.root + "/remote/pics/x ray.jpg", sandbox.destination + "/pics/x ray.jpg"))
         } else {
             // Nothing to compare with: the damage goes unseen, and the record says so.
