@@ -4,7 +4,8 @@ import Testing
 extension EndToEnd.FTPTests {
     // MARK: rclone and gpmc as external stages
 
-    /// A pipeline file listing the test server with `source` and fetching with `fetch` (YAML lines).
+    /// A pipeline file listing the test server with `source` and fetching with `fetch` (one YAML
+    /// line: the fetch takes its connection settings from the source, whichever stage it is).
     func writeSwappablePipeline(_ sandbox: Sandbox, server: FTPServer, name: String, source: String, fetch: String) throws {
         let connection = #"url: "\#(server.url)", username: \#(FTPServer.user), password: "${FTP_PASSWORD}""#
         try """
@@ -19,7 +20,6 @@ extension EndToEnd.FTPTests {
               - name: fetch
                 \(fetch)
                 retry: { attempts: 3, backoff: [0s] }
-                with: { \(connection) }
               - { name: upload, uses: local-upload, with: { destination: dest-\(name) } }
             """.write(toFile: sandbox.root + "/\(name).yml", atomically: true, encoding: .utf8)
     }

@@ -317,6 +317,21 @@ class Rclone:
         return status, "".join(output), remote.explain(scrub(last_error))
 
 
+SOURCE_CONNECTION_KEYS = ("remote", "url", "type", "host", "port", "username", "user", "password", "pass", "tls",
+                          "insecure", "ca_file", "ssh_key", "known_hosts", "options", "config")
+
+
+def with_source_defaults(options, request):
+    """A fetch given no place of its own reads where the source lists (the request's source_with),
+    so swapping curl-fetch for rclone-fetch is one line in the pipeline file."""
+    if any(options.get(key) for key in ("remote",) + CONNECTION_KEYS):
+        return options
+    source = request.get("source_with") or {}
+    merged = {key: source[key] for key in SOURCE_CONNECTION_KEYS if key in source}
+    merged.update(options)
+    return merged
+
+
 def load_request():
     try:
         request = json.load(sys.stdin)

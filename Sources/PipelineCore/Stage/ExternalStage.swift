@@ -11,15 +11,18 @@ public struct ExternalStage: Stage, SourceStage {
     public let name: String
     public let executable: String
     public let parameters: [String: JSONValue]
+    /// The source's `with:`, sent along so a fetch stage can default to its connection settings.
+    public let sourceParameters: [String: JSONValue]
     public let stopGrace: TimeSpan
     public let redactor: SecretRedactor
     public let isIrreversible: Bool
 
-    public init(name: String, executable: String, parameters: [String: JSONValue],
+    public init(name: String, executable: String, parameters: [String: JSONValue], sourceParameters: [String: JSONValue] = [:],
                 stopGrace: TimeSpan, redactor: SecretRedactor, irreversible: Bool = false) {
         self.name = name
         self.executable = executable
         self.parameters = parameters
+        self.sourceParameters = sourceParameters
         self.stopGrace = stopGrace
         self.redactor = redactor
         self.isIrreversible = irreversible
@@ -28,7 +31,7 @@ public struct ExternalStage: Stage, SourceStage {
     private var displayName: String { (executable as NSString).lastPathComponent }
 
     public func run(_ context: StageContext) async throws -> StageResult {
-        let request = ExternalStageMessage.runRequest(context, stageName: name, parameters: parameters)
+        let request = ExternalStageMessage.runRequest(context, stageName: name, parameters: parameters, sourceParameters: sourceParameters)
         let collected = Collected()
         let exit = try await execute(request: request, stop: context.stop, started: { pid in
             try? context.events.processStarted(pid: pid)

@@ -6,7 +6,8 @@ enum ExternalStageMessage {
     static let protocolVersion = 1
 
     /// The request for one item.
-    static func runRequest(_ context: StageContext, stageName: String, parameters: [String: JSONValue]) -> JSONValue {
+    static func runRequest(_ context: StageContext, stageName: String, parameters: [String: JSONValue],
+                           sourceParameters: [String: JSONValue]) -> JSONValue {
         let partialSize = (try? FileManager.default.attributesOfItem(atPath: context.target.partial)[.size] as? NSNumber)?.int64Value
         return .object([
             "protocol": .number(Double(protocolVersion)),
@@ -23,6 +24,8 @@ enum ExternalStageMessage {
             ]),
             "outputs": .object(context.earlierOutputs.mapValues(JSONValue.object)),
             "with": .object(parameters),
+            // The source's `with:`, so a fetch stage can default to the place the source lists.
+            "source_with": .object(sourceParameters),
             "workdir": .string(context.workdir),
         ])
     }

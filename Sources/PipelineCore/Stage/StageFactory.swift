@@ -23,7 +23,7 @@ public struct StageFactory: Sendable {
         switch definition.reference {
         case .executable(let path):
             return ExternalStage(name: definition.name, executable: path, parameters: definition.parameters,
-                                 stopGrace: pipeline.stopGrace,
+                                 sourceParameters: pipeline.source.parameters, stopGrace: pipeline.stopGrace,
                                  redactor: SecretRedactor(secrets: pipeline.secrets),
                                  irreversible: definition.irreversible ?? false)
         case .builtin(let name):
