@@ -78,6 +78,9 @@ final class DigestSet {
         worker = DigestWorker(digests: lanes[1])
     }
 
+    /// A pass cut short (a stop, a read error) must not leave the worker's thread waiting forever.
+    deinit { worker?.stop() }
+
     func update(_ bytes: UnsafeRawBufferPointer) {
         worker?.begin(bytes)
         for digest in here { digest.update(bytes) }

@@ -30,7 +30,8 @@ final class DigestWorker: @unchecked Sendable {
     /// Waits until the worker has fed the chunk to its digests.
     func finish() { done.wait() }
 
-    /// Ends the thread once it is idle; the digests stay readable.
+    /// Ends the thread once it is idle; the digests stay readable. The thread holds the worker
+    /// until then, so its owner must call this (`DigestSet` does, at the end and in deinit).
     func stop() {
         guard running else { return }
         running = false
@@ -38,8 +39,6 @@ final class DigestWorker: @unchecked Sendable {
         work.signal()
         done.wait()
     }
-
-    deinit { stop() }
 
     private func loop() {
         while true {
