@@ -116,6 +116,19 @@ struct GooglePhotosTests {
         #expect(emulator.requests("uploads.start") == requestsBefore)
     }
 
+    @Test func aNameWithALineBreakArrivesAsItIsAndInjectsNoHeader() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let emulator = try PhotosEmulator(directory: sandbox.root)
+        let name = "evil\r\nX-Goog-Upload-Command: cancel\r\n.jpg"
+        try randomFile(sandbox, "/" + name, size: 30_000)
+        try writePipeline(sandbox, emulator)
+        let result = try run(sandbox)
+        #expect(result.status == 0, "\(result.error) \(result.output.suffix(500))")
+        #expect(emulator.mediaItems.map { $0["filename"] as? String } == [name])
+        #expect(emulator.requests("uploads.cancel") == 0)
+    }
+
     // MARK: Resume
 
     @Test func aDroppedUploadIsResumedAtTheByteTheSessionHas() throws {

@@ -33,6 +33,11 @@ public final class HTTPClient {
     /// bytes handed to libcurl so far.
     public func send(_ request: HTTPRequest, shouldContinue: @escaping () -> Bool = { true },
                      sent: ((Int64) -> Void)? = nil) throws(CurlFailure) -> HTTPResponse {
+        // A line break in a header value would start a header of its own (a remote file name can
+        // hold one): refused here, whoever built the request.
+        if let bad = request.headers.first(where: { $0.value.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }) {
+            throw CurlFailure(code: Int32(CURLE_BAD_FUNCTION_ARGUMENT.rawValue), message: "the \(bad.name) header holds a control character")
+        }
         easy.reset()
         easy.set(CURLOPT_URL, request.url)
         easy.set(CURLOPT_CONNECTTIMEOUT, options.connectTimeout)
