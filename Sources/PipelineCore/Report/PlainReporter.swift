@@ -30,7 +30,8 @@ public final class PlainReporter: Reporter {
         for line in Self.lines(for: event) { writer.line(line) }
     }
 
-    /// Control characters in remote names would corrupt a log; they are shown escaped.
+    /// Control characters in remote names (and in messages that quote them) would corrupt a log or
+    /// forge lines in it; they are shown escaped.
     static func displayPath(_ path: String) -> String {
         var shown = ""
         for scalar in path.unicodeScalars {
@@ -46,8 +47,8 @@ public final class PlainReporter: Reporter {
         switch event {
         case .runStarted(let pipeline, let summary, let maxFailures):
             return ["\(time) run of '\(pipeline)' started", SummaryText.render(summary, maxFailures: maxFailures)]
-        case .notice(let message): return ["\(time) \(message)"]
-        case .warning(let message): return ["\(time) warning: \(message)"]
+        case .notice(let message): return ["\(time) \(displayPath(message))"]
+        case .warning(let message): return ["\(time) warning: \(displayPath(message))"]
         case .listed(let found, let selected, let toDo, _):
             return ["\(time) listed \(found) items, \(selected) selected, \(toDo) to process"]
         case .stageStarted(let path, let stage, let attempt):
@@ -55,22 +56,22 @@ public final class PlainReporter: Reporter {
         case .stageDone(let path, let stage, let seconds):
             return ["\(time) \(stage) done \(displayPath(path)) in \(String(format: "%.1f", seconds))s"]
         case .stageRetrying(let path, let stage, let attempt, let after, let error):
-            return ["\(time) \(stage) failed \(displayPath(path)): \(error); try \(attempt) in \(after)"]
+            return ["\(time) \(stage) failed \(displayPath(path)): \(displayPath(error)); try \(attempt) in \(after)"]
         case .stageLog(let path, let stage, let message):
-            return ["\(time) \(stage) | \(displayPath(path)): \(message)"]
+            return ["\(time) \(stage) | \(displayPath(path)): \(displayPath(message))"]
         case .progress: return []
         case .wentBack(let path, let stage, let reason):
-            return ["\(time) back to \(stage) for \(displayPath(path)): \(reason)"]
+            return ["\(time) back to \(stage) for \(displayPath(path)): \(displayPath(reason))"]
         case .itemCompleted(let path, let size):
             return ["\(time) completed \(displayPath(path)) (\(ByteSize.format(size)))"]
         case .itemFailed(let path, let stage, let error, let failures, let givenUp):
-            return ["\(time) FAILED \(displayPath(path)) in \(stage): \(error) [failed runs: \(failures)\(givenUp ? ", skipped from now on until `pipeline retry`" : "")]"]
+            return ["\(time) FAILED \(displayPath(path)) in \(stage): \(displayPath(error)) [failed runs: \(failures)\(givenUp ? ", skipped from now on until `pipeline retry`" : "")]"]
         case .itemSkipped(let path, let reason):
-            return ["\(time) skipped \(displayPath(path)): \(reason)"]
+            return ["\(time) skipped \(displayPath(path)): \(displayPath(reason))"]
         case .itemLeft(let path, let stage):
             return ["\(time) left \(displayPath(path)) at \(stage) for the next run"]
         case .stopping(let reason):
-            return ["\(time) stopping: \(reason)"]
+            return ["\(time) stopping: \(displayPath(reason))"]
         case .runFinished(let outcome, let summary, let maxFailures):
             return ["\(time) run finished: \(SummaryText.outcomeLine(outcome))", SummaryText.render(summary, maxFailures: maxFailures)]
         }
