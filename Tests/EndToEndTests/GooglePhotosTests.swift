@@ -210,7 +210,7 @@ struct GooglePhotosTests {
             files.append("/roll/frame \(index).\(index % 3 == 0 ? "mp4" : "jpg")")
             try randomFile(sandbox, files.last!, size: 800_000 + index * 150_000)
         }
-        try emulator.addFault(["kind": "slow", "delay": 0.05])
+        try emulator.addFault(["kind": "slow", "delay": 0.1])  // the job takes longer than three kills
         try writePipeline(sandbox, emulator, extra: ", chunk_size: 256KiB", settings: "concurrency: 3")
         var generator = SplitMix(seed: 7)
         var kills = 0
