@@ -27,7 +27,15 @@ actor MediaItemCreator {
 
     private let settings: GooglePhotosSettings
     private let tokens: OAuthTokenSource
-    private var waiting: [(request: Request, albumID: String?, stop: StopSignal, reply: CheckedContinuation<Result, any Error>)] = []
+    /// An item waiting for its batch.
+    private struct Waiter {
+        var request: Request
+        var albumID: String?
+        var stop: StopSignal
+        var reply: CheckedContinuation<Result, any Error>
+    }
+
+    private var waiting: [Waiter] = []
     /// Items between the start of this stage and their result: the ones a batch may wait for.
     private var itemsInStage = 0
     private var isSending = false
@@ -43,7 +51,7 @@ actor MediaItemCreator {
     /// Creates one media item (in `albumID` if given); waits for its batch.
     func create(_ request: Request, albumID: String?, stop: StopSignal) async throws -> Result {
         try await withCheckedThrowingContinuation { reply in
-            waiting.append((request, albumID, stop, reply))
+            waiting.append(Waiter(request: request, albumID: albumID, stop: stop, reply: reply))
             if !isSending {
                 isSending = true
                 Task { await sendBatches() }
@@ -59,7 +67,7 @@ actor MediaItemCreator {
             }
             // One album per call: take the first waiter's album, and everyone else's with the same.
             let album = waiting[0].albumID
-            var batch: [(request: Request, albumID: String?, stop: StopSignal, reply: CheckedContinuation<Result, any Error>)] = []
+            var batch: [Waiter] = []
             waiting.removeAll { entry in
                 guard batch.count < Self.batchLimit, entry.albumID == album else { return false }
                 batch.append(entry)

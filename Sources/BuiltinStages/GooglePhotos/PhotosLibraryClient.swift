@@ -105,8 +105,9 @@ final class PhotosLibraryClient {
         let deadline = ContinuousClock.now + wait.duration
         while ContinuousClock.now < deadline {
             try stop.check()
-            Thread.sleep(forTimeInterval: min(0.1, Double((deadline - ContinuousClock.now).components.attoseconds) / 1e18
-                                                   + Double((deadline - ContinuousClock.now).components.seconds)))
+            let left = deadline - ContinuousClock.now
+            let seconds = Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18
+            Thread.sleep(forTimeInterval: min(0.1, max(0, seconds)))
         }
         try stop.check()
     }
