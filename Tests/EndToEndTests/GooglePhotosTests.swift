@@ -129,6 +129,24 @@ struct GooglePhotosTests {
         #expect(emulator.requests("uploads.cancel") == 0)
     }
 
+    @Test func aFullAlbumIsContinuedInTheNextOneAcrossRuns() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let emulator = try PhotosEmulator(directory: sandbox.root)
+        for index in 0..<5 { try randomFile(sandbox, "/roll/frame \(index).jpg", size: 20_000) }
+        try writePipeline(sandbox, emulator, extra: ", album: Roll, album_capacity: 2", settings: "concurrency: 2")
+        #expect(try run(sandbox).status == 0)
+        for index in 5..<7 { try randomFile(sandbox, "/roll/frame \(index).jpg", size: 20_000) }
+        #expect(try run(sandbox).status == 0)
+
+        let albums = (try emulator.stats()["albums"] as? [[String: Any]] ?? [])
+            .map { ($0["title"] as? String ?? "", ($0["items"] as? [Any])?.count ?? 0) }
+            .sorted { $0.0 < $1.0 }
+        #expect(albums.map(\.0) == ["Roll", "Roll (2)", "Roll (3)", "Roll (4)"], "\(albums)")
+        #expect(albums.map(\.1) == [2, 2, 2, 1], "\(albums)")
+        #expect(emulator.mediaItems.count == 7 && emulator.duplicates.isEmpty)
+    }
+
     // MARK: Resume
 
     @Test func aDroppedUploadIsResumedAtTheByteTheSessionHas() throws {

@@ -1,20 +1,48 @@
 import PipelineCore
 import Transfer
 
-/// Finds the id of the album an item goes into: from memory, from the state (`remember`), or by
-/// creating it — once, whatever the number of items asking at the same time.
+/// Places items in albums by title: finds the album's id (from memory, from the state, or by
+/// creating it — once, whatever the number of items asking at the same time), and when the album
+/// is full (Google: 20,000 items) goes on in "Title (2)", "Title (3)", ….
+///
+/// What it has created and how full the current album is are remembered in the state, so a new
+/// run — on a fresh CI runner — carries on in the same album.
 actor AlbumDirectory {
     private let settings: GooglePhotosSettings
     private let tokens: OAuthTokenSource
     private var known: [String: String] = [:]
     private var creating: [String: Task<String, any Error>] = [:]
+    /// Per title: which album of the sequence is being filled (1 = "Title") and with how many items.
+    private var fill: [String: (album: Int, items: Int)] = [:]
 
     init(settings: GooglePhotosSettings, tokens: OAuthTokenSource) {
         self.settings = settings
         self.tokens = tokens
     }
 
-    func id(of title: String, context: StageContext) async throws -> String {
+    /// The album the next item titled `title` goes into; counts the item in it.
+    func place(in title: String, context: StageContext) async throws -> String {
+        // Counted before any await, so items placed at the same time never share the last slot.
+        var current = try fill[title] ?? Self.parseFill(try context.recall("album-fill:\(title)"))
+        if current.items >= settings.albumCapacity {
+            current = (current.album + 1, 0)
+            context.log("album '\(Self.title(title, current.album - 1))' is full (\(settings.albumCapacity) items); going on in '\(Self.title(title, current.album))'")
+        }
+        current.items += 1
+        fill[title] = current
+        try context.remember("album-fill:\(title)", "\(current.album) \(current.items)")
+        return try await id(of: Self.title(title, current.album), context: context)
+    }
+
+    /// "Title", then "Title (2)", "Title (3)", ….
+    static func title(_ base: String, _ number: Int) -> String { number <= 1 ? base : "\(base) (\(number))" }
+
+    private static func parseFill(_ text: String?) -> (album: Int, items: Int) {
+        let numbers = (text ?? "").split(separator: " ").compactMap { Int($0) }
+        return numbers.count == 2 ? (max(1, numbers[0]), max(0, numbers[1])) : (1, 0)
+    }
+
+    private func id(of title: String, context: StageContext) async throws -> String {
         if let id = known[title] { return id }
         let key = "album:\(title)"
         if let id = try context.recall(key) {

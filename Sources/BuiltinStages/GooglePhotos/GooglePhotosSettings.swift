@@ -7,6 +7,7 @@ struct GooglePhotosSettings: Sendable {
         .init("client_secret", required: true, "OAuth client secret; use ${VAR}, it is masked everywhere"),
         .init("refresh_token", required: true, "refresh token for the photoslibrary.appendonly scope; use ${VAR}"),
         .init("album", "title of an album to add every item to (created once by this app, remembered in the state)"),
+        .init("album_capacity", "items per album before going on in \"Album (2)\", … (default 20000, Google's limit)"),
         .init("description", "description of each media item; {name} and {path} are replaced by the item's"),
         .init("api_base", "Library API root (default https://photoslibrary.googleapis.com; the emulator's for rehearsals)"),
         .init("token_url", "OAuth token endpoint (default https://oauth2.googleapis.com/token)"),
@@ -24,6 +25,7 @@ struct GooglePhotosSettings: Sendable {
     var clientSecret: String
     var refreshToken: String
     var album: String?
+    var albumCapacity = 20_000
     var descriptionTemplate: String?
     var apiBase = "https://photoslibrary.googleapis.com"
     var tokenURL = "https://oauth2.googleapis.com/token"
@@ -42,6 +44,12 @@ struct GooglePhotosSettings: Sendable {
         refreshToken = try setup.string("refresh_token")
         album = setup.parameters["album"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         descriptionTemplate = setup.parameters["description"]?.stringValue
+        if let raw = setup.parameters["album_capacity"] {
+            guard let count = raw.int64Value, (1...20_000).contains(count) else {
+                throw setup.location.error("stage '\(setup.stageName)': 'album_capacity' must be a whole number from 1 to 20000")
+            }
+            albumCapacity = Int(count)
+        }
         if let value = setup.parameters["api_base"]?.stringValue { apiBase = value.hasSuffix("/") ? String(value.dropLast()) : value }
         if let value = setup.parameters["token_url"]?.stringValue { tokenURL = value }
         if let size = try setup.byteSize("chunk_size") {

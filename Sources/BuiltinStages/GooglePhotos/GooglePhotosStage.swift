@@ -56,8 +56,13 @@ struct GooglePhotosStage: Stage {
 
     private func deliver(_ context: StageContext, file: String, fileName: String, size: Int64) async throws -> StageResult {
         var checkpoint = context.checkpoint ?? [:]
-        var albumID: String?
-        if let title = settings.album { albumID = try await albums.id(of: title, context: context) }
+        // The album is chosen once per item and kept with it, so a retry is not counted twice.
+        var albumID = checkpoint["album_id"]?.stringValue
+        if albumID == nil, let title = settings.album {
+            albumID = try await albums.place(in: title, context: context)
+            checkpoint["album_id"] = albumID.map(JSONValue.string)
+            try context.saveCheckpoint(checkpoint)
+        }
 
         // 1. The bytes, unless a recorded token still stands for them.
         let now = Date().timeIntervalSince1970
@@ -70,15 +75,17 @@ struct GooglePhotosStage: Stage {
             let session = checkpoint["session_url"]?.stringValue.map {
                 ResumableUpload.Session(url: $0, granularity: checkpoint["granularity"]?.int64Value ?? 262_144)
             }
-            let (settings, tokens) = (settings, tokens)
+            let (settings, tokens, album) = (settings, tokens, albumID.map(JSONValue.string) ?? .null)
             let uploaded = try await Blocking.run {
                 let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: context.stop, log: context.log)
                 let upload = ResumableUpload(client: client, file: file, size: size, fileName: fileName, context: context)
                 return try upload.run(resuming: session) { session in
-                    try context.saveCheckpoint(["session_url": .string(session.url), "granularity": .number(Double(session.granularity))])
+                    try context.saveCheckpoint(["session_url": .string(session.url), "granularity": .number(Double(session.granularity)),
+                                                "album_id": album])
                 }
             }
-            checkpoint = ["upload_token": .string(uploaded), "token_received": .number(now.rounded())]
+            checkpoint = ["upload_token": .string(uploaded), "token_received": .number(now.rounded()),
+                          "album_id": albumID.map(JSONValue.string) ?? .null]
             try context.saveCheckpoint(checkpoint)
             token = uploaded
         }
@@ -98,7 +105,7 @@ struct GooglePhotosStage: Stage {
                 context.log("the media item was created before the last run was cut off; recording it")
                 return try done(context, id: found.id, productURL: found.productURL, fileName: fileName, albumID: albumID)
             }
-            try context.saveCheckpoint([:])
+            try context.saveCheckpoint(["album_id": albumID.map(JSONValue.string) ?? .null])
             throw StageFailure.retryable("Google Photos no longer accepts the upload token for '\(fileName)' (\(message)); uploading again")
         case .refused(_, let message):
             throw StageFailure.permanent("Google Photos refused '\(fileName)': \(message)")
