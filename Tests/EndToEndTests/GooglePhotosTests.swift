@@ -111,9 +111,12 @@ struct GooglePhotosTests {
         #expect(!emulator.accessTokens.isEmpty)
 
         // A second run has nothing to do and uploads nothing.
-        let requestsBefore = emulator.requests("uploads.start")
+        // Small files went in one request each (raw), the big ones resumably.
+        #expect(emulator.requests("uploads.raw") == 38 && emulator.requests("uploads.start") == 2,
+                "raw \(emulator.requests("uploads.raw")), resumable \(emulator.requests("uploads.start"))")
+        let requestsBefore = emulator.requests("uploads.start") + emulator.requests("uploads.raw")
         #expect(try run(sandbox).status == 0)
-        #expect(emulator.requests("uploads.start") == requestsBefore)
+        #expect(emulator.requests("uploads.start") + emulator.requests("uploads.raw") == requestsBefore)
     }
 
     @Test func aNameWithALineBreakArrivesAsItIsAndInjectsNoHeader() throws {
@@ -165,6 +168,19 @@ struct GooglePhotosTests {
         let total = sessions.first?["bytes_received_total"] as? Int ?? 0
         #expect(total >= size && total <= size + 262_144, "received \(total) bytes in all for a \(size)-byte file")
         #expect(emulator.requests("uploads.query") >= 1)
+    }
+
+    @Test func aSmallFileGoesInOneRequestAndIsSentAgainWhenDropped() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let emulator = try PhotosEmulator(directory: sandbox.root)
+        try randomFile(sandbox, "/photo.jpg", size: 5_000_000)
+        try emulator.addFault(["kind": "drop_upload", "endpoint": "uploads.raw", "after_bytes": 1_000_000, "count": 1])
+        try writePipeline(sandbox, emulator)
+        let result = try run(sandbox)
+        #expect(result.status == 0, "\(result.error)")
+        expectEveryFileOnce(sandbox, emulator, ["/photo.jpg"])
+        #expect(emulator.requests("uploads.raw") == 2 && emulator.requests("uploads.start") == 0)
     }
 
     @Test func afterKill9DuringAnUploadTheNextRunResumesTheSession() throws {
@@ -229,7 +245,7 @@ struct GooglePhotosTests {
             try randomFile(sandbox, files.last!, size: 800_000 + index * 150_000)
         }
         try emulator.addFault(["kind": "slow", "delay": 0.1])  // the job takes longer than three kills
-        try writePipeline(sandbox, emulator, extra: ", chunk_size: 256KiB", settings: "concurrency: 3")
+        try writePipeline(sandbox, emulator, extra: ", chunk_size: 256KiB, raw_upload_limit: 0", settings: "concurrency: 3")
         var generator = SplitMix(seed: 7)
         var kills = 0
         for _ in 0..<8 {
@@ -259,7 +275,7 @@ struct GooglePhotosTests {
         try emulator.addFault(["kind": "status", "status": 503, "endpoint": "uploads.upload", "retry_after": 1, "count": 1])
         try emulator.addFault(["kind": "rate_limit", "endpoint": "batchCreate", "count": 2])
         try emulator.addFault(["kind": "status", "status": 409, "endpoint": "batchCreate", "count": 1])
-        try writePipeline(sandbox, emulator, settings: "concurrency: 1")
+        try writePipeline(sandbox, emulator, extra: ", raw_upload_limit: 0", settings: "concurrency: 1")
         let began = Date()
         let result = try run(sandbox)
         let elapsed = Date().timeIntervalSince(began)

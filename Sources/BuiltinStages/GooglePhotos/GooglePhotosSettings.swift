@@ -11,6 +11,7 @@ struct GooglePhotosSettings: Sendable {
         .init("description", "description of each media item; {name} and {path} are replaced by the item's"),
         .init("api_base", "Library API root (default https://photoslibrary.googleapis.com; the emulator's for rehearsals)"),
         .init("token_url", "OAuth token endpoint (default https://oauth2.googleapis.com/token)"),
+        .init("raw_upload_limit", "files up to this size go in one request (raw protocol: half the requests, no resume); default 16MiB, 0 = never"),
         .init("chunk_size", "bytes per upload request, rounded down to the server's granularity (default 64MiB: every request counts against the daily quota)"),
         .init("rate_limit_wait", "least wait after a 429 rate limit (default 30s, as Google asks)"),
         .init("server_error_wait", "least wait after a 5xx or a dropped connection (default 1s); doubles per try"),
@@ -30,6 +31,7 @@ struct GooglePhotosSettings: Sendable {
     var apiBase = "https://photoslibrary.googleapis.com"
     var tokenURL = "https://oauth2.googleapis.com/token"
     var chunkSize: Int64 = 64 << 20
+    var rawUploadLimit: Int64 = 16 << 20
     var rateLimitWait = TimeSpan(milliseconds: 30_000)
     var serverErrorWait = TimeSpan(milliseconds: 1000)
     var maxWait = TimeSpan(milliseconds: 300_000)
@@ -52,6 +54,7 @@ struct GooglePhotosSettings: Sendable {
         }
         if let value = setup.parameters["api_base"]?.stringValue { apiBase = value.hasSuffix("/") ? String(value.dropLast()) : value }
         if let value = setup.parameters["token_url"]?.stringValue { tokenURL = value }
+        if let size = try setup.byteSize("raw_upload_limit") { rawUploadLimit = size.bytes }
         if let size = try setup.byteSize("chunk_size") {
             guard size.bytes >= 262_144 else { throw setup.location.error("stage '\(setup.stageName)': 'chunk_size' must be at least 256KiB") }
             chunkSize = size.bytes

@@ -78,6 +78,10 @@ struct GooglePhotosStage: Stage {
             let (settings, tokens, album) = (settings, tokens, albumID.map(JSONValue.string) ?? .null)
             let uploaded = try await Blocking.run {
                 let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: context.stop, log: context.log)
+                // Small files in one request (quota); larger ones, or one with a session already, resumably.
+                if session == nil, size <= settings.rawUploadLimit {
+                    return try RawUpload(client: client, file: file, size: size, fileName: fileName, context: context).run()
+                }
                 let upload = ResumableUpload(client: client, file: file, size: size, fileName: fileName, context: context)
                 return try upload.run(resuming: session) { session in
                     try context.saveCheckpoint(["session_url": .string(session.url), "granularity": .number(Double(session.granularity)),

@@ -34,10 +34,10 @@ final class PhotosLibraryClient {
 
     /// A request that must succeed: retried through transient trouble; a 2xx response or a
     /// `StageFailure` saying what went wrong (`what` names the call for messages).
-    func send(_ request: HTTPRequest, what: String) throws(StageFailure) -> HTTPResponse {
+    func send(_ request: HTTPRequest, what: String, sent: ((Int64) -> Void)? = nil) throws(StageFailure) -> HTTPResponse {
         var attempt = 1
         while true {
-            let outcome = try exchange(request)
+            let outcome = try exchange(request, sent: sent)
             switch outcome {
             case .response(let response) where response.isSuccess:
                 return response

@@ -99,9 +99,7 @@ struct ResumableUpload {
             ("X-Goog-Upload-Command", "start"),
             ("X-Goog-Upload-Protocol", "resumable"),
             ("X-Goog-Upload-Content-Type", MediaTypeRules.mimeType(of: fileName)),
-            // Control characters (possible in remote names) cannot go in a header; batchCreate
-            // sends the exact name in JSON, and that is the name Google Photos keeps.
-            ("X-Goog-Upload-File-Name", String(String.UnicodeScalarView(fileName.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "_" : $0 }))),
+            ("X-Goog-Upload-File-Name", UploadHeaders.fileName(fileName)),
             ("X-Goog-Upload-Raw-Size", String(size)),
         ])
         let response = try client.send(request, what: "starting the upload of '\(fileName)'")
