@@ -61,6 +61,25 @@ extension EndToEnd.FTPTests {
         }
     }
 
+    @Test func aNameLibcurlCannotSendIsExplainedAndRcloneFetchesIt() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let server = try serve(sandbox)
+        try remoteFile(sandbox, "/tab\tname.jpg", size: 5000)
+        try writeSwappablePipeline(sandbox, server: server, name: "curl", source: "uses: curl-list", fetch: "uses: curl-fetch")
+        let native = try PipelineProcess.run(["run", "curl.yml", "--log-format", "json"], in: sandbox.root, environment: Self.environment)
+        #expect(native.status == 1)
+        let error = try PipelineProcess.run(["status", "--state", sandbox.root + "/curl.state", "--json"], in: sandbox.root).output
+        #expect(error.contains("control character") && error.contains("rclone-fetch"), "\(error)")
+
+        try writeSwappablePipeline(sandbox, server: server, name: "rclone", source: "uses: curl-list", fetch: "run: rclone-fetch")
+        let swapped = try PipelineProcess.run(["run", "rclone.yml", "--log-format", "json"], in: sandbox.root, environment: Self.environment)
+        #expect(swapped.status == 0, "\(swapped.output.suffix(600))")
+        #expect(sameBytes(sandbox.root + "/remote/tab\tname.jpg", sandbox.root + "/dest-rclone/tab%09name.jpg")
+                || sameBytes(sandbox.root + "/remote/tab\tname.jpg", sandbox.root + "/dest-rclone/tab\tname.jpg"),
+                "\(sandbox.files(in: sandbox.root + "/dest-rclone").keys)")
+    }
+
     @Test func rcloneFetchNeverHandsOnAFileShorterThanListedAndRestartsAfterKill9() throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
