@@ -62,7 +62,7 @@ enum RemoteConnection {
                 return .permanent("\(endpoint.displayName) does not offer TLS, which 'tls: required' demands")
             case 23:
                 return .permanent("writing the download failed (is the disk full?): \(error.message)")
-            case 3 where (path ?? "").unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }:
+            case 3 where (path ?? "").unicodeScalars.contains(where: \.isASCIIControl):
                 // libcurl refuses control characters in FTP paths (they could smuggle commands).
                 return .permanent("'\(path ?? "")' has a control character in its name, which libcurl will not send to an FTP server; fetch such items with the rclone-fetch stage")
             default:

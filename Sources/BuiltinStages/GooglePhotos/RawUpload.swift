@@ -35,6 +35,6 @@ enum UploadHeaders {
     /// Control characters (possible in remote names) cannot go in a header; batchCreate sends the
     /// exact name in JSON, and that is the name Google Photos keeps.
     static func fileName(_ name: String) -> String {
-        String(String.UnicodeScalarView(name.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "_" : $0 }))
+        String(String.UnicodeScalarView(name.unicodeScalars.map { $0.isASCIIControl ? "_" : $0 }))
     }
 }

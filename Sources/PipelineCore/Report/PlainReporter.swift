@@ -35,7 +35,7 @@ public final class PlainReporter: Reporter {
     static func displayPath(_ path: String) -> String {
         var shown = ""
         for scalar in path.unicodeScalars {
-            if scalar.value < 0x20 || scalar.value == 0x7F { shown += String(format: "\\x%02X", scalar.value) }
+            if scalar.isASCIIControl { shown += String(format: "\\x%02X", scalar.value) }
             else { shown.unicodeScalars.append(scalar) }
         }
         return shown

@@ -26,10 +26,9 @@ public struct WorkPath: Sendable, Hashable {
         if segment == ".." { return "%2E%2E" }
         var encoded = ""
         for scalar in segment.unicodeScalars {
-            switch scalar.value {
-            case 0..<0x20, 0x7F, 0x25:  // control characters and '%' itself
+            if scalar.isASCIIControl || scalar == "%" {  // '%' itself, so decoding is unambiguous
                 encoded += String(format: "%%%02X", scalar.value)
-            default:
+            } else {
                 encoded.unicodeScalars.append(scalar)
             }
         }

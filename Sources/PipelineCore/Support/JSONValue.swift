@@ -118,7 +118,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
             case "\n": output += "\\n"
             case "\r": output += "\\r"
             case "\t": output += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+            case _ where scalar.isASCIIControl:
                 output += String(format: "\\u%04x", scalar.value)
             default: output.unicodeScalars.append(scalar)
             }

@@ -35,6 +35,7 @@ public final class HTTPClient {
                      sent: ((Int64) -> Void)? = nil) throws(CurlFailure) -> HTTPResponse {
         // A line break in a header value would start a header of its own (a remote file name can
         // hold one): refused here, whoever built the request.
+        // (The same test as PipelineCore's `isASCIIControl`; this module stands below PipelineCore.)
         if let bad = request.headers.first(where: { $0.value.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }) {
             throw CurlFailure(code: Int32(CURLE_BAD_FUNCTION_ARGUMENT.rawValue), message: "the \(bad.name) header holds a control character")
         }
