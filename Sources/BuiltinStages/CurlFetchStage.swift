@@ -18,10 +18,7 @@ struct CurlFetchStage: Stage {
         ],
         factory: .item { setup in
             var options = ResumableDownload.Options()
-            if let raw = setup.parameters["stall_timeout"] {
-                guard let text = raw.stringValue, let span = TimeSpan(parsing: text), span.milliseconds >= 1000 else {
-                    throw setup.location.error("'stall_timeout' must be a duration of a second or more, such as 60s")
-                }
+            if let span = try setup.timeSpan("stall_timeout", atLeast: TimeSpan(milliseconds: 1000)) {
                 options.stallTimeout = Int(span.seconds)
             }
             options.rateLimit = try setup.byteSize("rate_limit")?.bytes

@@ -46,12 +46,7 @@ struct GooglePhotosSettings: Sendable {
         refreshToken = try setup.string("refresh_token")
         album = setup.parameters["album"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         descriptionTemplate = setup.parameters["description"]?.stringValue
-        if let raw = setup.parameters["album_capacity"] {
-            guard let count = raw.int64Value, (1...20_000).contains(count) else {
-                throw setup.location.error("stage '\(setup.stageName)': 'album_capacity' must be a whole number from 1 to 20000")
-            }
-            albumCapacity = Int(count)
-        }
+        albumCapacity = try setup.wholeNumber("album_capacity", in: 1...20_000) ?? albumCapacity
         if let value = setup.parameters["api_base"]?.stringValue { apiBase = value.hasSuffix("/") ? String(value.dropLast()) : value }
         if let value = setup.parameters["token_url"]?.stringValue { tokenURL = value }
         if let size = try setup.byteSize("raw_upload_limit") { rawUploadLimit = size.bytes }
@@ -59,22 +54,12 @@ struct GooglePhotosSettings: Sendable {
             guard size.bytes >= 262_144 else { throw setup.location.error("stage '\(setup.stageName)': 'chunk_size' must be at least 256KiB") }
             chunkSize = size.bytes
         }
-        func span(_ key: String) throws -> TimeSpan? {
-            guard let raw = setup.parameters[key] else { return nil }
-            guard let text = raw.stringValue, let span = TimeSpan(parsing: text) else {
-                throw setup.location.error("stage '\(setup.stageName)': '\(key)' must be a duration such as 30s or 1m")
-            }
-            return span
-        }
-        rateLimitWait = try span("rate_limit_wait") ?? rateLimitWait
-        serverErrorWait = try span("server_error_wait") ?? serverErrorWait
-        maxWait = try span("max_wait") ?? maxWait
-        batchWait = try span("batch_wait") ?? batchWait
-        if let stall = try span("stall_timeout") { stallTimeout = max(1, Int(stall.seconds)) }
-        if let raw = setup.parameters["tries"] {
-            guard let count = raw.int64Value, count >= 1 else { throw setup.location.error("stage '\(setup.stageName)': 'tries' must be a whole number of 1 or more") }
-            tries = Int(count)
-        }
+        rateLimitWait = try setup.timeSpan("rate_limit_wait") ?? rateLimitWait
+        serverErrorWait = try setup.timeSpan("server_error_wait") ?? serverErrorWait
+        maxWait = try setup.timeSpan("max_wait") ?? maxWait
+        batchWait = try setup.timeSpan("batch_wait") ?? batchWait
+        if let stall = try setup.timeSpan("stall_timeout") { stallTimeout = max(1, Int(stall.seconds)) }
+        tries = try setup.wholeNumber("tries", in: 1...Int64.max) ?? tries
         if setup.parameters["ca_file"] != nil { caFile = try setup.path("ca_file") }
     }
 

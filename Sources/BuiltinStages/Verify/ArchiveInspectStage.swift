@@ -39,10 +39,7 @@ struct ArchiveInspectStage: Stage {
             }
             return pattern
         }
-        maxEntries = try setup.parameters["max_entries"].map { raw in
-            guard let value = raw.int64Value, value >= 1 else { throw setup.location.error("'max_entries' must be a whole number of 1 or more") }
-            return Int(value)
-        }
+        maxEntries = try setup.wholeNumber("max_entries", in: 1...Int64.max)
         maxRatio = try setup.parameters["max_ratio"].map { raw in
             guard let text = raw.stringValue, let value = Double(text), value >= 1 else {
                 throw setup.location.error("'max_ratio' must be a number of 1 or more, such as 100")

@@ -88,6 +88,26 @@ public struct StageSetup: Sendable {
         }
         return size
     }
+
+    /// An optional duration parameter such as `stall_timeout: 60s`, at least `minimum`.
+    public func timeSpan(_ key: String, atLeast minimum: TimeSpan = TimeSpan(milliseconds: 0)) throws -> TimeSpan? {
+        guard let raw = parameters[key] else { return nil }
+        guard let text = raw.stringValue, let span = TimeSpan(parsing: text), span >= minimum else {
+            let bound = minimum.milliseconds > 0 ? " of \(minimum) or more" : ""
+            throw location.error("stage '\(stageName)': '\(key)' must be a duration\(bound), such as 30s or 1m")
+        }
+        return span
+    }
+
+    /// An optional whole-number parameter within `range` (`tries: 8`, `max_entries: 10000`).
+    public func wholeNumber(_ key: String, in range: ClosedRange<Int64>) throws -> Int? {
+        guard let raw = parameters[key] else { return nil }
+        guard let value = raw.int64Value, range.contains(value) else {
+            let bounds = range.upperBound == .max ? "of \(range.lowerBound) or more" : "from \(range.lowerBound) to \(range.upperBound)"
+            throw location.error("stage '\(stageName)': '\(key)' must be a whole number \(bounds)")
+        }
+        return Int(value)
+    }
 }
 
 /// The stages `uses:` can name. The built-in module provides one; tests may provide their own.
