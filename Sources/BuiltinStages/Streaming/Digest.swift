@@ -1,4 +1,5 @@
 import Foundation
+import PipelineCore
 
 /// A digest computed while a file streams past: fed chunk by chunk, read once at the end.
 ///
@@ -85,6 +86,12 @@ final class DigestSet {
         worker?.begin(bytes)
         for digest in here { digest.update(bytes) }
         worker?.finish()
+    }
+
+    /// Reads `path` once with `reader` (its stop signal, rate limit and progress) and returns the digests.
+    func digests(of path: String, reading reader: StreamingCopy) throws(StageFailure) -> [DigestAlgorithm: String] {
+        _ = try reader.stream(from: try FileStream(path: path, mode: .read), startingAt: 0) { bytes in update(bytes) }
+        return finalizeHex()
     }
 
     func finalizeHex() -> [DigestAlgorithm: String] {

@@ -15,13 +15,12 @@ public enum FileDigests {
             return algorithm
         }
         guard let digests = DigestSet(algorithms) else { throw PipelineError(.internalError, "OpenSSL lacks one of \(names)") }
-        let reader = StreamingCopy(stop: StopSignal(), throttle: nil) { _ in }
+        let hex: [DigestAlgorithm: String]
         do {
-            _ = try reader.stream(from: try FileStream(path: path, mode: .read), startingAt: 0) { bytes in digests.update(bytes) }
+            hex = try digests.digests(of: path, reading: StreamingCopy(stop: StopSignal(), throttle: nil) { _ in })
         } catch {
             throw PipelineError(.missingInput, error.message)
         }
-        let hex = digests.finalizeHex()
         return algorithms.map { ($0.rawValue, hex[$0] ?? "") }
     }
 }

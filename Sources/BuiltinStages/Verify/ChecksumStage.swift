@@ -53,14 +53,7 @@ struct ChecksumStage: Stage {
             throw setup.location.error(NameSuggester.unknown("expect", expectText, valid: Expectation.allCases.map(\.rawValue)))
         }
         self.expectation = expectation
-        if let raw = setup.parameters["max_mismatches"] {
-            guard let count = raw.int64Value, count >= 1 else {
-                throw setup.location.error("stage '\(setup.stageName)': 'max_mismatches' must be a whole number of 1 or more")
-            }
-            maxMismatches = Int(count)
-        } else {
-            maxMismatches = 2
-        }
+        maxMismatches = try setup.wholeNumber("max_mismatches", in: 1...Int64.max) ?? 2
         rateLimit = try setup.byteSize("rate_limit")
 
         let sourceURL = setup.sourceParameters["url"]?.stringValue
@@ -104,9 +97,7 @@ struct ChecksumStage: Stage {
         guard let digests = DigestSet(wanted) else {
             throw StageFailure.permanent("OpenSSL does not provide one of \(wanted.map(\.rawValue).joined(separator: ", "))")
         }
-        let copier = StreamingCopy(context: context, rateLimit: rateLimit, total: size)
-        _ = try copier.stream(from: try FileStream(path: file, mode: .read), startingAt: 0) { bytes in digests.update(bytes) }
-        let computed = digests.finalizeHex()
+        let computed = try digests.digests(of: file, reading: StreamingCopy(context: context, rateLimit: rateLimit, total: size))
 
         for truth in expected where computed[truth.algorithm] != truth.hex {
             throw StageFailure(.badInput, """
@@ -135,7 +126,7 @@ struct ChecksumStage: Stage {
         case .none:
             return nil
         case .sidecar:
-            let found = try sidecars?.expectation(for: path, preferring: algorithms)
+            let found = try sidecars?.expectation(for: context.item, preferring: algorithms)
             if found == nil { context.log("no sidecar or checksum list for this file on the source; digests recorded only") }
             return found
         case .server:

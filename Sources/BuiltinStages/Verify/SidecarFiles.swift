@@ -22,29 +22,30 @@ final class SidecarFiles: Sendable {
 
     init(location: Location) { self.location = location }
 
-    /// The first digest published for `itemPath`, preferring `preferred` algorithms in order.
-    func expectation(for itemPath: String, preferring preferred: [DigestAlgorithm]) throws(StageFailure) -> ExpectedDigest? {
+    /// The first digest published for `item`, preferring `preferred` algorithms in order.
+    func expectation(for item: SourceItem, preferring preferred: [DigestAlgorithm]) throws(StageFailure) -> ExpectedDigest? {
         let order = preferred + [.sha256, .sha1, .md5, .sha512].filter { !preferred.contains($0) }
-        let folder = String(itemPath[..<(itemPath.lastIndex(of: "/") ?? itemPath.startIndex)])
-        let name = String(itemPath[(itemPath.lastIndex(of: "/").map(itemPath.index(after:)) ?? itemPath.startIndex)...])
+        let folder = String(item.path[..<(item.path.lastIndex(of: "/") ?? item.path.startIndex)])
+        let name = item.name
+        var reader = Reader(location: location)
         for algorithm in order where Self.listNames[algorithm] != nil {
-            if let text = try read(itemPath + "." + algorithm.rawValue),
+            if let text = try reader.read(item.path + "." + algorithm.rawValue),
                let hex = Self.firstHex(in: text, length: algorithm.hexLength) {
                 return ExpectedDigest(algorithm: algorithm, hex: hex, origin: "the sidecar \(name).\(algorithm.rawValue)")
             }
         }
         for algorithm in order {
             guard let listName = Self.listNames[algorithm] else { continue }
-            if let hex = try list(folder + "/" + listName, hexLength: algorithm.hexLength)[name] {
+            if let hex = try list(folder + "/" + listName, hexLength: algorithm.hexLength, reader: &reader)[name] {
                 return ExpectedDigest(algorithm: algorithm, hex: hex, origin: listName)
             }
         }
         return nil
     }
 
-    private func list(_ path: String, hexLength: Int) throws(StageFailure) -> [String: String] {
+    private func list(_ path: String, hexLength: Int, reader: inout Reader) throws(StageFailure) -> [String: String] {
         if let known = lists.withLock({ $0[path] }) { return known ?? [:] }
-        let parsed = try read(path).map { Self.parseList($0, hexLength: hexLength) }
+        let parsed = try reader.read(path).map { Self.parseList($0, hexLength: hexLength) }
         lists.withLock { $0[path] = .some(parsed) }
         return parsed ?? [:]
     }
@@ -69,16 +70,25 @@ final class SidecarFiles: Sendable {
         text.split(whereSeparator: { $0.isWhitespace }).first { $0.count == length && $0.allSatisfy(\.isHexDigit) }.map { $0.lowercased() }
     }
 
-    private func read(_ path: String) throws(StageFailure) -> String? {
-        switch location {
-        case .local(let root):
-            guard !path.split(separator: "/").contains("..") else { return nil }
-            return try? String(contentsOfFile: root + path, encoding: .utf8)
-        case .remote(let endpoint):
-            do {
-                return try RemoteTextFile.read(path, from: endpoint)
-            } catch {
-                throw .retryable("cannot read '\(path)' from \(endpoint.displayName): \(error.message)")
+    /// Reads the sidecars of one item: local files, or one connection for all its tries.
+    private struct Reader {
+        let location: Location
+        var remote: RemoteTextReader?
+
+        init(location: Location) { self.location = location }
+
+        mutating func read(_ path: String) throws(StageFailure) -> String? {
+            switch location {
+            case .local(let root):
+                guard !path.split(separator: "/").contains("..") else { return nil }
+                return try? String(contentsOfFile: root + path, encoding: .utf8)
+            case .remote(let endpoint):
+                do {
+                    if remote == nil { remote = try RemoteTextReader(endpoint: endpoint) }
+                    return try remote?.read(path)
+                } catch {
+                    throw .retryable("cannot read '\(path)' from \(endpoint.displayName): \(error.message)")
+                }
             }
         }
     }
