@@ -50,8 +50,7 @@ struct CrashRecoveryTests {
         #expect((status["summary"] as? [String: Any])?["completed"] as? Int == 30)
         let items = try sandbox.statusItems()
         for (path, partialSize) in lastPartialSizes {
-            let fetch = (items[path]?["stages"] as? [String: Any])?["fetch"] as? [String: Any]
-            let outputs = fetch?["outputs"] as? [String: Any]
+            let outputs = items[path]?.stageOutputs("fetch")
             let size = sources[path]?.count ?? -1
             // The last cut fetch resumed exactly where the partial file ended: every byte copied once.
             #expect(outputs?["resumed_at"] as? Int == partialSize, "\(path): \(String(describing: outputs))")

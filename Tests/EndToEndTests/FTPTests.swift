@@ -49,18 +49,7 @@ struct FTPTests {
 
     /// Random bytes at `relative` below the remote folder.
     func remoteFile(_ sandbox: Sandbox, _ relative: String, size: Int) throws {
-        let path = sandbox.root + "/remote" + relative
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        let random = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/dev/urandom"))
-        var remaining = size
-        while remaining > 0 {
-            let chunk = try random.read(upToCount: min(remaining, 4 << 20)) ?? Data()
-            try output.write(contentsOf: chunk)
-            remaining -= chunk.count
-        }
-        try output.close()
+        try Sandbox.writeRandomFile(at: sandbox.root + "/remote" + relative, size: size)
     }
 
     func sameBytes(_ first: String, _ second: String) -> Bool {
@@ -238,7 +227,7 @@ struct FTPTests {
             """)
         let result = try run(sandbox)
         let item = try sandbox.statusItems()["/pics/x ray.jpg"]
-        let verify = ((item?["stages"] as? [String: Any])?["verify"] as? [String: Any])?["outputs"] as? [String: Any]
+        let verify = item?.stageOutputs("verify")
         if offered {
             #expect(result.status == 0, "\(result.error)")
             #expect(verify?["verified_against"] as? String == "the server (sha256)", "\(String(describing: verify))")
@@ -432,8 +421,7 @@ struct FTPTests {
         let items = try sandbox.statusItems()
         #expect(items.count == 2)
         let clip = sandbox.root + "/remote/album [1]/clip ü.mp4"
-        let fetch = (items[clip]?["stages"] as? [String: Any])?["fetch"] as? [String: Any]
-        #expect((fetch?["outputs"] as? [String: Any])?["resumed_at"] as? Int == cut)
+        #expect(items[clip]?.stageOutputs("fetch")["resumed_at"] as? Int == cut)
         #expect(sameBytes(clip, sandbox.destination + clip))
     }
 

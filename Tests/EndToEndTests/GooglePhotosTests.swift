@@ -27,15 +27,7 @@ struct GooglePhotosTests {
 
     /// A file of `size` random bytes under `src`.
     func randomFile(_ sandbox: Sandbox, _ relative: String, size: Int) throws {
-        let path = sandbox.source + relative
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let dd = Process()
-        dd.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        dd.arguments = ["head", "-c", String(size), "/dev/urandom"]
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
-        dd.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        try dd.run()
-        dd.waitUntilExit()
+        try Sandbox.writeRandomFile(at: sandbox.source + relative, size: size)
     }
 
     func sha1(_ path: String) -> String {
@@ -98,7 +90,7 @@ struct GooglePhotosTests {
 
         let status = try sandbox.statusItems()
         for file in files {
-            let outputs = (status[file]?["stages"] as? [String: Any]).flatMap { $0["upload"] as? [String: Any] }?["outputs"] as? [String: Any]
+            let outputs = status[file]?.stageOutputs("upload")
             let id = outputs?["media_item_id"] as? String
             #expect(id != nil && emulator.mediaItems.contains { $0["id"] as? String == id }, "\(file): \(String(describing: outputs))")
         }
@@ -323,7 +315,7 @@ struct GooglePhotosTests {
         let status = try sandbox.statusItems()
         #expect(status["/notes.txt"]?["status"] as? String == "skipped")
         #expect((status["/notes.txt"]?["skip_reason"] as? String)?.contains(".txt") == true)
-        let uploadRecord = (status["/notes.txt"]?["stages"] as? [String: Any])?["upload"] as? [String: Any]
+        let uploadRecord = status["/notes.txt"]?.stageRecord("upload")
         #expect(uploadRecord?["status"] as? String == "skipped", "the deciding stage still looks busy: \(String(describing: uploadRecord))")
         #expect(status["/huge.jpg"]?["status"] as? String == "skipped")
         #expect((status["/huge.jpg"]?["skip_reason"] as? String)?.contains("limit") == true)

@@ -28,8 +28,7 @@ extension EndToEnd.FTPTests {
         let result = try PipelineProcess.run(["status", "--state", sandbox.root + "/" + state, "--json"], in: sandbox.root)
         let items = (try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])?["items"] as? [[String: Any]] ?? []
         return Dictionary(uniqueKeysWithValues: items.map { item in
-            let fetch = ((item["stages"] as? [String: Any])?["fetch"] as? [String: Any])?["outputs"] as? [String: Any] ?? [:]
-            return ("\(item["path"] ?? "") \(item["size"] ?? "") \(item["modified"] ?? "")", fetch)
+            return ("\(item["path"] ?? "") \(item["size"] ?? "") \(item["modified"] ?? "")", item.stageOutputs("fetch"))
         })
     }
 
@@ -206,7 +205,7 @@ extension EndToEnd.FTPTests {
         let dry = try PipelineProcess.run(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root,
                                           environment: ["GP_AUTH_DATA": auth, "DRY_RUN": "true"])
         #expect(dry.status == 0, "\(dry.output.suffix(600))")
-        let outputs = ((try sandbox.statusItems().values.first?["stages"] as? [String: Any])?["upload"] as? [String: Any])?["outputs"] as? [String: Any]
+        let outputs = try sandbox.statusItems().values.first?.stageOutputs("upload")
         let call = outputs?["would_call"] as? [String: Any]
         #expect((call?["target"] as? String)?.hasSuffix("/work/album0/photo 0.jpg") == true, "\(String(describing: outputs))")
         #expect(call?["album_name"] as? String == "Holidays" && call?["use_quota"] as? Bool == true && call?["saver"] as? Bool == false)

@@ -39,6 +39,21 @@ struct Sandbox {
         try Data(bytes).write(to: url)
     }
 
+    /// A file of `size` random bytes at `path` (absolute), its folders made; streamed, never whole in memory.
+    static func writeRandomFile(at path: String, size: Int) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        let random = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/dev/urandom"))
+        var remaining = size
+        while remaining > 0 {
+            let chunk = try random.read(upToCount: min(remaining, 4 << 20)) ?? Data()
+            try output.write(contentsOf: chunk)
+            remaining -= chunk.count
+        }
+        try output.close()
+    }
+
     func writePipeline(_ text: String) throws {
         try text.write(toFile: pipelineFile, atomically: true, encoding: .utf8)
     }
@@ -156,5 +171,15 @@ struct SplitMix: RandomNumberGenerator {
 extension Dictionary where Key == String, Value == Any {
     func event(_ name: String, stage: String? = nil) -> Bool {
         self["event"] as? String == name && (stage == nil || self["stage"] as? String == stage)
+    }
+
+    /// In an item of `pipeline status --json`: the record of one stage (status, outputs, error).
+    func stageRecord(_ stage: String) -> [String: Any]? {
+        (self["stages"] as? [String: Any])?[stage] as? [String: Any]
+    }
+
+    /// In an item of `pipeline status --json`: one stage's outputs, empty if it has none.
+    func stageOutputs(_ stage: String) -> [String: Any] {
+        stageRecord(stage)?["outputs"] as? [String: Any] ?? [:]
     }
 }

@@ -31,8 +31,7 @@ struct VerificationTests {
         #expect(items["/good.bin"]?["status"] as? String == "completed")
         #expect(items["/bad.bin"]?["status"] as? String == "failed")
         #expect((items["/bad.bin"]?["last_error"] as? String)?.contains("source and copy differ") == true)
-        let verify = (items["/good.bin"]?["stages"] as? [String: Any])?["verify"] as? [String: Any]
-        #expect((verify?["outputs"] as? [String: Any])?["sha256"] as? String == Self.sha256OfHundredX)
+        #expect(items["/good.bin"]?.stageOutputs("verify")["sha256"] as? String == Self.sha256OfHundredX)
     }
 
     /// `printf 'x%.0s' $(seq 100) | sha256sum`
@@ -44,8 +43,7 @@ extension EndToEnd {
 @Suite("Verification: digests, sidecars, archives")
 struct DigestAndArchiveTests {
     func outputs(_ sandbox: Sandbox, _ path: String, stage: String) throws -> [String: Any] {
-        let item = try sandbox.statusItems()[path]
-        return ((item?["stages"] as? [String: Any])?[stage] as? [String: Any])?["outputs"] as? [String: Any] ?? [:]
+        try sandbox.statusItems()[path]?.stageOutputs(stage) ?? [:]
     }
 
     func fetches(of path: String, in output: String) -> Int {
