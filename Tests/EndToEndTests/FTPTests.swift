@@ -242,6 +242,38 @@ struct FTPTests {
         }
     }
 
+    @Test func sidecarsAreReadFromTheServerOverOneConnectionPerItem() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let server = try serve(sandbox)
+        try remoteFile(sandbox, "/a.jpg", size: 5000)
+        try remoteFile(sandbox, "/set/b.jpg", size: 6000)
+        let sha = { (path: String) in try Command.digest("sha256sum", sandbox.root + "/remote" + path) }
+        try "\(try sha("/a.jpg"))  a.jpg\n".write(toFile: sandbox.root + "/remote/a.jpg.sha256", atomically: true, encoding: .utf8)
+        try "\(try sha("/set/b.jpg"))  b.jpg\n".write(toFile: sandbox.root + "/remote/set/SHA256SUMS", atomically: true, encoding: .utf8)
+        try sandbox.writePipeline("""
+            version: 1
+            state: test.state
+            workdir: work
+            source:
+              uses: curl-list
+              with: { url: "\(server.url)", username: \(FTPServer.user), password: "${FTP_PASSWORD}" }
+              exclude: ["**/*.sha256", "**/*SUMS"]
+            stages:
+              - { name: fetch, uses: curl-fetch }
+              - { name: verify, uses: checksum, with: { expect: sidecar } }
+            """)
+        let result = try run(sandbox)
+        #expect(result.status == 0, "\(result.error)")
+        let items = try sandbox.statusItems()
+        #expect(items["/a.jpg"]?.stageOutputs("verify")["verified_against"] as? String == "the sidecar a.jpg.sha256")
+        #expect(items["/set/b.jpg"]?.stageOutputs("verify")["verified_against"] as? String == "SHA256SUMS")
+        // One login for the listing, one per fetch, one per item's sidecar search (b.jpg tries four
+        // sidecar names before the list: one connection for all of them).
+        let logins = server.events.filter { $0["cmd"] as? String == "USER" }.count
+        #expect(logins == 5, "\(logins) logins")
+    }
+
     // MARK: Failures
 
     @Test func aStalledTransferFailsWithinTheStallTimeoutAndIsRetried() throws {
