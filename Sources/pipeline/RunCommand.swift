@@ -30,6 +30,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "List the source and show what would be done; change nothing.")
     var dryRun = false
 
+    @Flag(help: "Start although the destination already holds uploads this state does not know of (a lost state): accepts duplicates.")
+    var fresh = false
+
     @Option(help: "auto (live progress on a terminal), plain, or json.")
     var logFormat: LogFormat = .auto
 
@@ -42,7 +45,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let overrides = PipelineRunner.Overrides(statePath: state, workdir: workdir, concurrency: concurrency, timeBudget: timeBudget,
-                                                    diskBudget: diskBudget)
+                                                    diskBudget: diskBudget, fresh: fresh)
             let pipeline = overrides.applied(to: try PipelineLoading.loader().load(path: file))
             let runner = PipelineRunner(catalog: BuiltinStageCatalog(), logFormat: logFormat, isTerminal: isatty(STDOUT_FILENO) == 1)
             if dryRun {

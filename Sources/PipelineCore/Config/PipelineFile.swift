@@ -25,6 +25,9 @@ public struct PipelineFile: Sendable {
     public var stages: [StageDefinition]
     /// Values that must never appear in logs, errors or the state (passwords, tokens, keys).
     public var secrets: Set<String>
+    /// `run --fresh`: the user accepts that the destination may already hold what this state does
+    /// not know about (a lost state), and so duplicates; destinations refuse to start otherwise.
+    public var fresh = false
 }
 
 /// What a step of the pipeline runs: a built-in stage or an executable.

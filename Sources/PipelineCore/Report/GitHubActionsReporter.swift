@@ -32,6 +32,7 @@ public final class GitHubActionsReporter: Reporter {
     private let environment: Environment
     private let pipelineName = Mutex("")
     private let failures = Mutex<[Failure]>([])
+    private let givenUp = Mutex<[GivenUpItem]>([])
     /// Failures listed in the step summary; the rest are counted.
     static let failuresShown = 50
 
@@ -58,14 +59,25 @@ public final class GitHubActionsReporter: Reporter {
             inner.report(event)
             failures.withLock { $0.append(Failure(path: path, stage: stage, error: redactor.redact(error))) }
             writer.line("::error title=\(Self.escapedProperty("\(stage) failed: \(path)"))::\(Self.escapedData(redactor.redact(error)))")
+        case .givenUp(let items):
+            inner.report(event)
+            givenUp.withLock { $0 = items }
+            // One annotation per item: they show on the run's page, where a person will look.
+            for item in items.prefix(GivenUpItem.listed) {
+                let error = redactor.redact(item.error)
+                writer.line("::warning title=Given up::\(Self.escapedData("\(item.path): failed \(item.failures) runs\(item.stage.map { " at \($0)" } ?? ""); last error: \(error). Fix the cause, then run the workflow with retry: \(item.path) (or all-failed), or forget: \(item.path)"))")
+            }
         case .warning(let message), .stopping(let message):
             inner.report(event)
             writer.line("::warning::\(Self.escapedData(redactor.redact(message)))")
         case .runFinished(let outcome, let summary, _):
             writer.line("::endgroup::")
             inner.report(event)
-            if outcome.stoppedBy == .notAuthorized {
-                writer.line("::error title=Not authorised::\(Self.escapedData(SummaryText.outcomeLine(outcome)))")
+            // Stops that only a person can lift are errors, not the "run again" kind.
+            let needsAPerson: [RunOutcome.StopCause: String] = [.notAuthorized: "Not authorised", .destinationFull: "Destination full",
+                                                                 .destinationHasUploads: "State does not match the destination"]
+            if let cause = outcome.stoppedBy, let title = needsAPerson[cause] {
+                writer.line("::error title=\(title)::\(Self.escapedData(SummaryText.outcomeLine(outcome)))")
             }
             writeStepSummary(outcome: outcome, summary: summary)
         default:
@@ -97,6 +109,16 @@ public final class GitHubActionsReporter: Reporter {
                 markdown += "| `\(Self.markdownText(failure.path))` | \(failure.stage) | \(Self.markdownText(failure.error)) |\n"
             }
             if failed.count > Self.failuresShown { markdown += "\n…and \(failed.count - Self.failuresShown) more (`pipeline status`).\n" }
+        }
+        let setAside = givenUp.withLock { $0 }
+        if !setAside.isEmpty {
+            markdown += "\n### Given up (\(setAside.count): failed \(setAside.map(\.failures).min() ?? 0)+ runs, not tried until retried)\n\n"
+            markdown += "| item | stage | failed runs | last error |\n|---|---|---:|---|\n"
+            for item in setAside.prefix(GivenUpItem.listed) {
+                markdown += "| `\(Self.markdownText(item.path))` | \(item.stage ?? "") | \(item.failures) | \(Self.markdownText(item.error)) |\n"
+            }
+            if setAside.count > GivenUpItem.listed { markdown += "\n…and \(setAside.count - GivenUpItem.listed) more (`pipeline status`).\n" }
+            markdown += "\nRun the workflow by hand with `retry` (a path, or `all-failed`) once the cause is fixed, or `forget` an item.\n"
         }
         let data = Data(redactor.redact(markdown + "\n").utf8)
         if let handle = FileHandle(forWritingAtPath: path) {

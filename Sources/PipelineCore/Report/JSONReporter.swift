@@ -51,6 +51,11 @@ public final class JSONReporter: Reporter {
             set("item_skipped", ["path": .string(path), "reason": .string(reason)])
         case .itemLeft(let path, let stage):
             set("item_left", ["path": .string(path), "stage": .string(stage)])
+        case .givenUp(let items):
+            set("given_up", ["items": .array(items.map { item in
+                ["path": .string(item.path), "stage": item.stage.map(JSONValue.string) ?? .null, "error": .string(item.error),
+                 "failures": .number(Double(item.failures))]
+            })])
         case .stopping(let reason): set("stopping", ["reason": .string(reason)])
         case .runFinished(let outcome, let summary, _):
             set("run_finished", ["outcome": Self.encode(outcome), "summary": Self.encode(summary),

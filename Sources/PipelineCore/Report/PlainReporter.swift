@@ -70,6 +70,13 @@ public final class PlainReporter: Reporter {
             return ["\(time) skipped \(displayPath(path)): \(displayPath(reason))"]
         case .itemLeft(let path, let stage):
             return ["\(time) left \(displayPath(path)) at \(stage) for the next run"]
+        case .givenUp(let items):
+            let shown = items.prefix(GivenUpItem.listed).map { item in
+                "\(time) given up: \(displayPath(item.path))\(item.stage.map { " at \($0)" } ?? "") after \(item.failures) failed runs: "
+                    + displayPath(item.error)
+            }
+            let more = items.count > GivenUpItem.listed ? ["\(time) …and \(items.count - GivenUpItem.listed) more given up (`pipeline status`)"] : []
+            return shown + more + ["\(time) \(items.count) item\(items.count == 1 ? " is" : "s are") set aside: fix the cause, then `pipeline retry PATH` (or `--all-failed`), or `pipeline forget PATH`"]
         case .stopping(let reason):
             return ["\(time) stopping: \(displayPath(reason))"]
         case .runFinished(let outcome, let summary, let maxFailures):

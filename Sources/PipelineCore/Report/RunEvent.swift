@@ -14,6 +14,8 @@ public enum RunEvent: Sendable {
     case itemFailed(path: String, stage: String, error: String, failures: Int, givenUp: Bool)
     case itemSkipped(path: String, reason: String)
     case itemLeft(path: String, stage: String)
+    /// At the end of a run: listed items that failed `max_failures` runs and wait for a person.
+    case givenUp([GivenUpItem])
     case stopping(reason: String)
     case runFinished(outcome: RunOutcome, summary: StateSummary, maxFailures: Int)
 }
@@ -38,8 +40,13 @@ public struct RunOutcome: Sendable, Equatable, Codable {
         case stateUnwritable = "state_unwritable"
         /// The destination's daily quota is used up: the rest waits for the next run.
         case quotaExhausted = "quota_exhausted"
-        /// The destination refused the credentials (a revoked or expired refresh token).
+        /// The destination refused the credentials (a revoked or expired refresh token, a missing scope).
         case notAuthorized = "not_authorized"
+        /// The destination cannot take more (the account's storage is full).
+        case destinationFull = "destination_full"
+        /// The destination already holds uploads of this pipeline that the state does not know of
+        /// (a lost or stale state): going on would upload them again.
+        case destinationHasUploads = "destination_has_uploads"
     }
 
     public var completed = 0
@@ -53,14 +60,41 @@ public struct RunOutcome: Sendable, Equatable, Codable {
     public var stoppedBy: StopCause?
     /// The run stopped before the source was listed.
     public var listingInterrupted = false
+    /// Listed items set aside after `max_failures` runs (not tried in this run).
+    public var givenUp = 0
     public var seconds: Double = 0
 
     public init() {}
 
     public var exitStatus: ExitStatus {
-        if stoppedBy == .stateUnwritable { return .ioError }
-        if stoppedBy == .notAuthorized { return .notAuthorized }
+        switch stoppedBy {
+        case .stateUnwritable?: return .ioError
+        case .notAuthorized?: return .notAuthorized
+        case .destinationFull?: return .unavailable
+        case .destinationHasUploads?: return .configuration
+        default: break
+        }
         if stoppedBy != nil, left + notStarted > 0 || listingInterrupted { return .stoppedEarly }
-        return failed > 0 ? .itemsFailed : .success
+        // A run that did all it could and still has given-up items is not a success: someone must
+        // look at them (`pipeline retry` or `forget`), or a schedule would stay green forever.
+        return failed > 0 || givenUp > 0 ? .itemsFailed : .success
+    }
+}
+
+/// A listed item set aside after `max_failures` failed runs, with what went wrong last.
+public struct GivenUpItem: Sendable, Equatable {
+    /// How many a log or step summary lists one by one; the rest are counted.
+    public static let listed = 50
+
+    public var path: String
+    public var stage: String?
+    public var error: String
+    public var failures: Int
+
+    public init(path: String, stage: String?, error: String, failures: Int) {
+        self.path = path
+        self.stage = stage
+        self.error = error
+        self.failures = failures
     }
 }

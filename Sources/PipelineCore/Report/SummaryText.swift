@@ -56,6 +56,8 @@ public enum SummaryText {
         case .stateUnwritable?: line += " — stopped: the state could not be written (see the warning above)"
         case .quotaExhausted?: line += " — stopped: the destination's daily quota is used up; run again after it resets"
         case .notAuthorized?: line += " — stopped: the destination refused the credentials; re-authorise, then run again"
+        case .destinationFull?: line += " — stopped: the destination's storage is full; free space, then run again"
+        case .destinationHasUploads?: line += " — stopped: the destination holds uploads this state does not know of (see above)"
         case nil: break
         }
         return line

@@ -25,8 +25,8 @@ struct ItemEventSink: StageEventSink {
         try store.metadata(memoryKey(key))
     }
 
-    func remember(_ key: String, _ value: String) throws {
-        try store.setMetadata(memoryKey(key), value)
+    func remember(_ changes: [String: String?]) throws {
+        try store.setMetadata(Dictionary(uniqueKeysWithValues: changes.map { (memoryKey($0.key), $0.value) }))
     }
 
     /// Kept apart from the store's own metadata and from other stages' memories.

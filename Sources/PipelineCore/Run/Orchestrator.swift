@@ -62,6 +62,7 @@ public final class Orchestrator: Sendable {
         }
         let work = try prepare(listed)
         outcome.skipped += work.skippedNow
+        outcome.givenUp = work.givenUp.count
 
         await withTaskGroup(of: ItemEnd.self) { group in
             var queue = work.items.makeIterator()
@@ -84,14 +85,19 @@ public final class Orchestrator: Sendable {
             }
             while queue.next() != nil { outcome.notStarted += 1 }
         }
-        return finish(outcome, began: began)
+        // Items given up in this run join those given up before.
+        let givenUpNow = try work.givenUp + (store.allItems().filter {
+            $0.hasGivenUp(maxFailures: settings.maxFailures) && work.triedPaths.contains($0.path)
+        }.map(givenUpItem))
+        return finish(outcome, began: began, givenUp: givenUpNow)
     }
 
-    private func finish(_ outcome: RunOutcome, began: ContinuousClock.Instant) -> RunOutcome {
+    private func finish(_ outcome: RunOutcome, began: ContinuousClock.Instant, givenUp: [GivenUpItem] = []) -> RunOutcome {
         var outcome = outcome
         outcome.stoppedBy = stopCause.withLock { $0 }
         let elapsed = ContinuousClock.now - began
         outcome.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        if !givenUp.isEmpty { reporter.report(.givenUp(givenUp)) }
         if let summary = try? store.summary(maxFailures: settings.maxFailures) {
             reporter.report(.runFinished(outcome: outcome, summary: summary, maxFailures: settings.maxFailures))
         }
@@ -135,6 +141,13 @@ public final class Orchestrator: Sendable {
     private struct Work {
         var items: [WorkItem]
         var skippedNow: Int
+        /// Listed items set aside before this run (not tried).
+        var givenUp: [GivenUpItem]
+        var triedPaths: Set<String> { Set(items.map(\.item.path)) }
+    }
+
+    private func givenUpItem(_ record: ItemRecord) -> GivenUpItem {
+        GivenUpItem(path: record.path, stage: record.stage, error: record.lastError ?? "no error recorded", failures: record.failures)
     }
 
     /// An item to process, and whether the state may hold stage records for it (saves a query
@@ -163,13 +176,13 @@ public final class Orchestrator: Sendable {
         let records = Dictionary(try store.allItems().map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         var resumed: [WorkItem] = [], fresh: [WorkItem] = []
         var tooLarge: [StateTransition] = []
-        var givenUp = 0
+        var givenUp: [GivenUpItem] = []
         for item in selected {
             guard let record = records[item.path] else { continue }
             switch record.status {
             case .completed, .skipped: continue
             case .failed where record.hasGivenUp(maxFailures: settings.maxFailures):
-                givenUp += 1
+                givenUp.append(givenUpItem(record))
                 continue
             default: break
             }
@@ -184,14 +197,15 @@ public final class Orchestrator: Sendable {
             try store.commitSynchronously(tooLarge)
             for case .itemSkipped(let path, let reason) in tooLarge { reporter.report(.itemSkipped(path: path, reason: reason)) }
         }
-        if givenUp > 0 {
-            reporter.report(.notice("\(givenUp) item\(givenUp == 1 ? "" : "s") failed \(settings.maxFailures) runs and \(givenUp == 1 ? "is" : "are") skipped; `pipeline retry --all-failed` brings them back"))
+        if !givenUp.isEmpty {
+            let count = givenUp.count
+            reporter.report(.notice("\(count) item\(count == 1 ? "" : "s") failed \(settings.maxFailures) runs and \(count == 1 ? "is" : "are") set aside; `pipeline retry --all-failed` brings them back"))
         }
         let items = resumed + fresh
         if items.isEmpty { reporter.report(.notice("No new files to process")) }
         reporter.report(.listed(found: listed.count, selected: selected.count, toDo: items.count,
                                 bytesToDo: items.reduce(0) { $0 + $1.item.size }))
-        return Work(items: items, skippedNow: tooLarge.count)
+        return Work(items: items, skippedNow: tooLarge.count, givenUp: givenUp)
     }
 
     /// Stops external stages that a killed run left behind, so two copies never work on one item.

@@ -10,9 +10,11 @@ public struct PipelineRunner: Sendable {
         public var concurrency: Int?
         public var timeBudget: TimeSpan?
         public var diskBudget: ByteSize?
+        public var fresh: Bool
 
         public init(statePath: String? = nil, workdir: String? = nil, concurrency: Int? = nil, timeBudget: TimeSpan? = nil,
-                    diskBudget: ByteSize? = nil) {
+                    diskBudget: ByteSize? = nil, fresh: Bool = false) {
+            self.fresh = fresh
             self.statePath = statePath
             self.workdir = workdir
             self.concurrency = concurrency
@@ -28,6 +30,7 @@ public struct PipelineRunner: Sendable {
             if let concurrency { pipeline.concurrency = concurrency }
             if let timeBudget { pipeline.timeBudget = timeBudget }
             if let diskBudget { pipeline.diskBudget = diskBudget }
+            pipeline.fresh = pipeline.fresh || fresh
             return pipeline
         }
     }

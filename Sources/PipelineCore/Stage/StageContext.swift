@@ -50,7 +50,10 @@ public struct StageContext: Sendable {
     public func recall(_ key: String) throws -> String? { try events.recall(key) }
 
     /// Remembers a value for this stage across items and runs, durably, before returning.
-    public func remember(_ key: String, _ value: String) throws { try events.remember(key, value) }
+    public func remember(_ key: String, _ value: String) throws { try events.remember([key: value]) }
+
+    /// Remembers (or, for nil, forgets) several values at once: all are recorded, or none.
+    public func remember(_ changes: [String: String?]) throws { try events.remember(changes) }
 
     /// The item's local file, or a permanent failure saying no earlier stage produced one.
     public func requireInputFile() throws -> String {
@@ -71,7 +74,8 @@ public protocol StageEventSink: Sendable {
     func processStarted(pid: Int32) throws
     /// The stage's own run-independent memory (not per item).
     func recall(_ key: String) throws -> String?
-    func remember(_ key: String, _ value: String) throws
+    /// Sets (nil: removes) several keys in one durable transaction.
+    func remember(_ changes: [String: String?]) throws
 }
 
 /// What a source stage gets.

@@ -48,10 +48,16 @@ public struct StageSetup: Sendable {
     public var location: SourceLocation
     /// The source's `with:`, so a fetch stage can default to the place the source lists.
     public var sourceParameters: [String: JSONValue]
+    /// The pipeline's `name:` (a destination's default album title).
+    public var pipelineName: String
+    /// `run --fresh`: see `PipelineFile.fresh`.
+    public var fresh: Bool
 
     public init(stageName: String, parameters: [String: JSONValue], workdir: String, baseDirectory: String,
-                location: SourceLocation, sourceParameters: [String: JSONValue] = [:]) {
+                location: SourceLocation, sourceParameters: [String: JSONValue] = [:], pipelineName: String = "pipeline", fresh: Bool = false) {
         self.stageName = stageName
+        self.pipelineName = pipelineName
+        self.fresh = fresh
         self.sourceParameters = sourceParameters
         self.parameters = parameters
         self.workdir = workdir

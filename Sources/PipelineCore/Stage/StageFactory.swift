@@ -43,7 +43,7 @@ public struct StageFactory: Sendable {
     private func setup(for name: String, parameters: [String: JSONValue], location: SourceLocation, in pipeline: PipelineFile) -> StageSetup {
         StageSetup(stageName: name, parameters: parameters, workdir: pipeline.workdir,
                    baseDirectory: (pipeline.path as NSString).deletingLastPathComponent, location: location,
-                   sourceParameters: pipeline.source.parameters)
+                   sourceParameters: pipeline.source.parameters, pipelineName: pipeline.name, fresh: pipeline.fresh)
     }
 }
 

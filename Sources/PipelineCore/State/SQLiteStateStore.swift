@@ -407,9 +407,17 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
-    public func setMetadata(_ key: String, _ value: String) throws {
-        _ = try withDatabase { database in
-            try database.query("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", [.text(key), .text(value)])
+    public func setMetadata(_ changes: [String: String?]) throws {
+        try withDatabase { database in
+            try database.transaction {
+                for (key, value) in changes {
+                    if let value {
+                        _ = try database.query("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", [.text(key), .text(value)])
+                    } else {
+                        _ = try database.query("DELETE FROM meta WHERE key = ?", [.text(key)])
+                    }
+                }
+            }
         }
     }
 

@@ -32,7 +32,8 @@ public protocol StateStore: Sendable {
     func importItems(_ records: [ItemRecord]) throws
 
     func metadata(_ key: String) throws -> String?
-    func setMetadata(_ key: String, _ value: String) throws
+    /// Sets (or, for nil, removes) several keys in one transaction: all or none.
+    func setMetadata(_ changes: [String: String?]) throws
 
     /// Flushes and closes; afterwards the state is one self-contained file.
     func close() throws
@@ -40,4 +41,5 @@ public protocol StateStore: Sendable {
 
 extension StateStore {
     public func commit(_ transition: StateTransition) async throws { try await commit([transition]) }
+    public func setMetadata(_ key: String, _ value: String) throws { try setMetadata([key: value]) }
 }

@@ -45,7 +45,7 @@ public struct PipelineError: Error, Sendable, CustomStringConvertible {
         case .missingInput: return .missingInput
         case .badData: return .badData
         case .stateLocked: return .stateLocked
-        case .sourceUnavailable: return .sourceUnavailable
+        case .sourceUnavailable: return .unavailable
         case .io: return .ioError
         case .internalError: return .internalError
         }
@@ -61,14 +61,15 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case usage = 64
     case badData = 65
     case missingInput = 66
-    case sourceUnavailable = 69
+    /// EX_UNAVAILABLE: the source could not be listed, or the destination cannot take more.
+    case unavailable = 69
     case internalError = 70
+    /// The state file is held by another running `pipeline run`.
+    case stateLocked = 73
     case ioError = 74
     /// Work remains and the state is saved: the time budget ran out or a stop was requested
     /// (EX_TEMPFAIL: run again to continue).
     case stoppedEarly = 75
-    /// The state file is held by another running `pipeline run`.
-    case stateLocked = 73
     /// A destination refused the credentials (EX_NOPERM): re-authorise, then run again.
     case notAuthorized = 77
     case configuration = 78
@@ -76,17 +77,17 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     public var meaning: String {
         switch self {
         case .success: return "all listed items are completed or skipped"
-        case .itemsFailed: return "the run finished, some items failed (run again to retry them)"
+        case .itemsFailed: return "the run finished, some items failed (run again to retry them) or were given up (`pipeline retry`)"
         case .usage: return "command line usage error"
         case .badData: return "a state or import file is damaged or not ours (left untouched)"
         case .missingInput: return "a named file does not exist"
-        case .sourceUnavailable: return "the source could not be listed"
+        case .unavailable: return "the source could not be listed, or the destination's storage is full"
         case .internalError: return "internal error"
         case .ioError: return "local file input/output error"
         case .stoppedEarly: return "stopped early (time budget, SIGINT or SIGTERM, a destination's daily quota); state saved, run again to continue"
-        case .notAuthorized: return "a destination refused the credentials; re-authorise, then run again"
+        case .notAuthorized: return "a destination refused the credentials or lacks a scope; re-authorise, then run again"
         case .stateLocked: return "the state file is in use by another run"
-        case .configuration: return "the pipeline file is invalid"
+        case .configuration: return "the pipeline file is invalid, or the destination holds uploads the state does not know of"
         }
     }
 }
