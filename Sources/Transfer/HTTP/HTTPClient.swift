@@ -43,6 +43,10 @@ public final class HTTPClient {
         easy.set(CURLOPT_URL, request.url)
         easy.set(CURLOPT_CONNECTTIMEOUT, options.connectTimeout)
         if let caFile = options.caFile { easy.set(CURLOPT_CAINFO, caFile) }
+        if request.freshConnection {
+            easy.set(CURLOPT_FRESH_CONNECT, true)
+            easy.set(CURLOPT_FORBID_REUSE, true)
+        }
         // No "Expect: 100-continue" round trip; the servers we talk to read or refuse the body.
         easy.set(CURLOPT_HTTPHEADER, list: request.headers.map { "\($0.name): \($0.value)" } + ["Expect:"])
 

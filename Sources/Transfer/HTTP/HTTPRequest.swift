@@ -25,8 +25,14 @@ public struct HTTPRequest: Sendable {
     /// In order; a name may repeat.
     public var headers: [(name: String, value: String)]
     public var body: Body
+    /// Send on a new connection, closed afterwards. For a request that creates something: on a
+    /// kept-alive connection that turns out dead, libcurl silently sends the request again, and
+    /// a create must never go twice without the caller knowing.
+    public var freshConnection: Bool
 
-    public init(_ method: Method, _ url: String, headers: [(name: String, value: String)] = [], body: Body = .empty) {
+    public init(_ method: Method, _ url: String, headers: [(name: String, value: String)] = [], body: Body = .empty,
+                freshConnection: Bool = false) {
+        self.freshConnection = freshConnection
         self.method = method
         self.url = url
         self.headers = headers
