@@ -1,12 +1,14 @@
 import PipelineCore
 import Transfer
 
-/// Places items in albums by title: finds the album's id (from memory, from the state, or by
-/// creating it — once, whatever the number of items asking at the same time), and when the album
-/// is full (Google: 20,000 items) goes on in "Title (2)", "Title (3)", ….
+/// Places items in albums by title: finds the album's id (from memory, from the state, among the
+/// albums this app already made, or by creating it — once, whatever the number of items asking at
+/// the same time), and when the album is full (Google: 20,000 items) goes on in "Title (2)", ….
 ///
 /// What it has created and how full the current album is are remembered in the state, so a new
-/// run — on a fresh CI runner — carries on in the same album.
+/// run — on a fresh CI runner — carries on in the same album. An album of this title that the
+/// state does not know and that already holds items means the state is not the latest one: the
+/// run stops rather than upload those files again (`run --fresh` accepts the duplicates).
 actor AlbumDirectory {
     private let settings: GooglePhotosSettings
     private let tokens: OAuthTokenSource
@@ -34,6 +36,28 @@ actor AlbumDirectory {
         return try await id(of: Self.title(title, current.album), context: context)
     }
 
+    /// After Google refused to add items to `refused` (the user deleted it, or it belongs to
+    /// another OAuth client): a new album of the same title, created once, recorded, and used from
+    /// now on. Returns its id.
+    func replace(_ refused: String, context: StageContext) async throws -> String {
+        guard let title = known.first(where: { $0.value == refused })?.key ?? (try? recordedTitle(of: refused, context: context)) else {
+            throw StageFailure.retryable("Google Photos refused the album \(refused), which this state does not know")
+        }
+        if let id = known[title], id != refused { return id }
+        if let pending = creating[title] { return try await pending.value }
+        let (settings, tokens) = (settings, tokens)
+        let creation = Task {
+            try await Blocking.run { try Self.createAlbum(title, settings: settings, tokens: tokens, context: context) }
+        }
+        creating[title] = creation
+        defer { creating[title] = nil }
+        let id = try await creation.value
+        try context.remember(["album:\(title)": id, "ledger:\(id)": "0"])
+        context.log("Google Photos no longer lets this app add to the album '\(title)' (deleted, or made by another OAuth client); created a new album '\(title)' and going on there")
+        known[title] = id
+        return id
+    }
+
     /// "Title", then "Title (2)", "Title (3)", ….
     static func title(_ base: String, _ number: Int) -> String { number <= 1 ? base : "\(base) (\(number))" }
 
@@ -42,36 +66,117 @@ actor AlbumDirectory {
         return numbers.count == 2 ? (max(1, numbers[0]), max(0, numbers[1])) : (1, 0)
     }
 
+    private func recordedTitle(of id: String, context: StageContext) throws -> String? {
+        guard let base = settings.album else { return nil }
+        let number = Self.parseFill(try context.recall("album-fill:\(base)")).album
+        return (1...max(1, number)).map { Self.title(base, $0) }.first { (try? context.recall("album:\($0)")) == id }
+    }
+
     private func id(of title: String, context: StageContext) async throws -> String {
         if let id = known[title] { return id }
-        let key = "album:\(title)"
-        if let id = try context.recall(key) {
+        if let id = try context.recall("album:\(title)") {
             known[title] = id
             return id
         }
-        // Everyone asking while the album is being created waits for that one creation.
+        // Everyone asking while the album is being found or created waits for that one.
         if let pending = creating[title] { return try await pending.value }
         let (settings, tokens) = (settings, tokens)
-        let creation = Task { try await Self.create(title, settings: settings, tokens: tokens, context: context) }
+        let creation = Task { try await Blocking.run { try Self.findOrCreate(title, settings: settings, tokens: tokens, context: context) } }
         creating[title] = creation
         defer { creating[title] = nil }
         let id = try await creation.value
-        try context.remember(key, id)
-        context.log("created the album '\(title)'")
         known[title] = id
         return id
     }
 
-    private static func create(_ title: String, settings: GooglePhotosSettings, tokens: OAuthTokenSource, context: StageContext) async throws -> String {
-        try await Blocking.run {
-            let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: context.stop, log: context.log)
-            let body = JSONValue.object(["album": ["title": .string(title)]]).jsonText()
-            let response = try client.send(HTTPRequest(.post, client.url("/v1/albums"), headers: [("Content-Type", "application/json")],
-                                                       body: .bytes(Array(body.utf8))), what: "creating the album '\(title)'")
-            guard let id = (try? JSONValue.parse(response.text))?["id"]?.stringValue, !id.isEmpty else {
-                throw StageFailure.retryable("creating the album '\(title)': the answer had no album id")
+    /// The state knows no album of this title: look among the albums this app made before
+    /// creating one (an album whose creation answer was lost, or a state that is not the latest).
+    private static func findOrCreate(_ title: String, settings: GooglePhotosSettings, tokens: OAuthTokenSource,
+                                     context: StageContext) throws -> String {
+        let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: context.stop, log: context.log)
+        if let existing = try appAlbum(titled: title, client: client) {
+            if existing.items > 0, !settings.fresh {
+                throw StageFailure.stopsRun(.destinationHasUploads, """
+                    Google Photos already has the album '\(title)' made by this app, with \(existing.items) items, but this state \
+                    has no record of uploading anything into it: the state is not the latest one (a lost or expired CI artifact, \
+                    another machine's state, a deleted state file). Going on would upload those files again. Restore the latest \
+                    state and run again; or run with --fresh to accept duplicates (they go on in the same album)
+                    """)
             }
-            return id
+            try context.remember(["album:\(title)": existing.id, "ledger:\(existing.id)": String(existing.items)])
+            context.log("using the album '\(title)' this app made earlier (\(existing.items) items)")
+            return existing.id
         }
+        let id = try createAlbum(title, settings: settings, tokens: tokens, context: context)
+        try context.remember(["album:\(title)": id, "ledger:\(id)": "0"])
+        context.log("created the album '\(title)'")
+        return id
+    }
+
+    /// Creates the album; after a lost answer, looks for it before creating it again, so one
+    /// title never becomes two albums.
+    private static func createAlbum(_ title: String, settings: GooglePhotosSettings, tokens: OAuthTokenSource,
+                                    context: StageContext) throws -> String {
+        let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: context.stop, log: context.log)
+        let body = JSONValue.object(["album": ["title": .string(title)]]).jsonText()
+        let request = HTTPRequest(.post, client.url("/v1/albums"), headers: [("Content-Type", "application/json")], body: .bytes(Array(body.utf8)))
+        let before = Set(try appAlbums(client: client).filter { $0.title == title }.map(\.id))
+        var lost = 0
+        while true {
+            switch try client.sendCreating(request, what: "creating the album '\(title)'") {
+            case .answered(let response) where response.isSuccess:
+                guard let id = (try? JSONValue.parse(response.text))?["id"]?.stringValue, !id.isEmpty else {
+                    throw StageFailure.retryable("creating the album '\(title)': the answer had no album id")
+                }
+                return id
+            case .answered(let response):
+                throw client.failure(response, what: "creating the album '\(title)'")
+            case .inDoubt(let reason):
+                lost += 1
+                if let made = try appAlbums(client: client).first(where: { $0.title == title && !before.contains($0.id) }) {
+                    context.log("creating the album '\(title)': \(reason); it was created, using it")
+                    return made.id
+                }
+                guard lost < settings.tries else { throw StageFailure.retryable("creating the album '\(title)': \(reason) (\(lost) tries)") }
+                let wait = client.backoff(from: settings.serverErrorWait, attempt: lost)
+                context.log("creating the album '\(title)': \(reason); it was not created, trying again in \(wait)")
+                try client.pause(wait)
+            }
+        }
+    }
+
+    struct AppAlbum {
+        var id: String
+        var title: String
+        var items: Int
+        var isWriteable: Bool
+    }
+
+    /// The writeable album of this title that this app made, the oldest if several.
+    private static func appAlbum(titled title: String, client: PhotosLibraryClient) throws(StageFailure) -> AppAlbum? {
+        try appAlbums(client: client).first { $0.title == title && $0.isWriteable }
+    }
+
+    /// The albums this app made (`GET /v1/albums`: with the app-created-data scope Google lists only those).
+    private static func appAlbums(client: PhotosLibraryClient) throws(StageFailure) -> [AppAlbum] {
+        var albums: [AppAlbum] = []
+        var pageToken: String?
+        repeat {
+            var url = client.url("/v1/albums?pageSize=50")
+            if let pageToken { url += "&pageToken=" + HTTPRequest.formEncoded(pageToken) }
+            let response = try client.send(HTTPRequest(.get, url), what: "listing the albums this app made", scope: .readAppCreated)
+            let page = try? JSONValue.parse(response.text)
+            if case .array(let entries)? = page?["albums"] {
+                for entry in entries {
+                    guard let id = entry["id"]?.stringValue, let title = entry["title"]?.stringValue else { continue }
+                    albums.append(AppAlbum(id: id, title: title, items: AlbumLedger.itemCount(entry),
+                                           isWriteable: entry["isWriteable"]?.boolValue ?? true))
+                }
+            }
+            let next = page?["nextPageToken"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+            if next != nil, next == pageToken { throw .retryable("the album listing repeated its page token") }
+            pageToken = next
+        } while pageToken != nil
+        return albums
     }
 }

@@ -6,7 +6,7 @@ struct GooglePhotosSettings: Sendable {
         .init("client_id", required: true, "OAuth client id (a Desktop app client of your Google Cloud project)"),
         .init("client_secret", required: true, "OAuth client secret; use ${VAR}, it is masked everywhere"),
         .init("refresh_token", required: true, "refresh token for the photoslibrary.appendonly scope; use ${VAR}"),
-        .init("album", "title of an album to add every item to (created once by this app, remembered in the state)"),
+        .init("album", "title of the album every item goes into (default: the pipeline's name; created once by this app, remembered in the state; it is also the ledger that finds items whose creation answer was lost). \"\" for none"),
         .init("album_capacity", "items per album before going on in \"Album (2)\", … (default 20000, Google's limit)"),
         .init("description", "description of each media item; {name} and {path} are replaced by the item's"),
         .init("api_base", "Library API root (default https://photoslibrary.googleapis.com; the emulator's for rehearsals)"),
@@ -39,16 +39,25 @@ struct GooglePhotosSettings: Sendable {
     var batchWait = TimeSpan(milliseconds: 1000)
     var stallTimeout = 60
     var caFile: String?
+    /// `run --fresh`: an existing, non-empty album the state does not know of is used anyway.
+    var fresh = false
 
     init(_ setup: StageSetup) throws {
         clientID = try setup.string("client_id")
         clientSecret = try setup.string("client_secret")
         refreshToken = try setup.string("refresh_token")
-        album = setup.parameters["album"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        // An album by default: it is the only exact way to find an item whose creation answer was lost.
+        album = setup.parameters["album"].map { $0.stringValue.flatMap { $0.isEmpty ? nil : $0 } } ?? setup.pipelineName
+        fresh = setup.fresh
         descriptionTemplate = setup.parameters["description"]?.stringValue
         albumCapacity = try setup.wholeNumber("album_capacity", in: 1...20_000) ?? albumCapacity
         if let value = setup.parameters["api_base"]?.stringValue { apiBase = value.hasSuffix("/") ? String(value.dropLast()) : value }
         if let value = setup.parameters["token_url"]?.stringValue { tokenURL = value }
+        for (key, url) in [("api_base", apiBase), ("token_url", tokenURL)] {
+            if let problem = TrustedEndpoint.problem(with: url) {
+                throw setup.location.error("stage '\(setup.stageName)': '\(key)' \(problem): the access token is sent there")
+            }
+        }
         if let size = try setup.byteSize("raw_upload_limit") { rawUploadLimit = size.bytes }
         if let size = try setup.byteSize("chunk_size") {
             guard size.bytes >= 262_144 else { throw setup.location.error("stage '\(setup.stageName)': 'chunk_size' must be at least 256KiB") }

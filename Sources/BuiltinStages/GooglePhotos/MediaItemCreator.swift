@@ -7,7 +7,8 @@ import Transfer
 ///
 /// Items that finish uploading at about the same time share a call: a batch goes out when it is
 /// full, when every item still in this stage is waiting in it, or `batch_wait` after its first
-/// item arrived. Each item gets its own result; a failure of the whole call fails each waiter.
+/// item arrived. A batch never holds two items of the same file name, so the album ledger
+/// (`AlbumLedger`) can tell them apart after a lost answer. Each item gets its own result.
 actor MediaItemCreator {
     struct Request: Sendable {
         var uploadToken: String
@@ -15,23 +16,46 @@ actor MediaItemCreator {
         var description: String?
     }
 
-    enum Result: Sendable {
+    enum Result: Sendable, Equatable {
         case created(id: String, productURL: String?)
-        /// A per-item status other than success; `code` 3 is INVALID_ARGUMENT.
+        /// Google could not create it this time (status 13) and said so: the token is still good.
+        case notCreated(String)
+        /// The token is used, invalid or expired, and it never went out in a batch whose answer
+        /// was lost: the bytes must be uploaded again.
+        case tokenRejected(String)
+        /// The token is used, and it went out in a batch whose answer was lost: Google created
+        /// the item, but the album does not show it (yet). Never uploaded again.
+        case usedByLostBatch(String)
+        /// The album refused the batch (deleted, or made by another OAuth client).
+        case albumRefused(String)
+        /// A per-item refusal (`code` 3 is INVALID_ARGUMENT: a type or size Google will not take).
         case refused(code: Int, message: String)
         /// "Success" but no media item: never counted as done.
         case missingMediaItem(status: String)
+    }
+
+    /// What became of an item's earlier batchCreate, for an item whose checkpoint says it was sent.
+    enum Verdict: Sendable, Equatable {
+        case created(id: String, productURL: String?)
+        /// Never sent, or Google answered that it created nothing.
+        case notCreated
+        /// Sent in a batch whose answer was lost, and not in the album: perhaps created.
+        case inDoubt
     }
 
     static let batchLimit = 50
 
     private let settings: GooglePhotosSettings
     private let tokens: OAuthTokenSource
+    /// Held while the ledger is read or a batch is sent: the album's positions must not move
+    /// between reading and sending.
+    private let ledgerLock = NSLock()
+
     /// An item waiting for its batch.
     private struct Waiter {
         var request: Request
         var albumID: String?
-        var stop: StopSignal
+        var context: StageContext
         var reply: CheckedContinuation<Result, any Error>
     }
 
@@ -49,12 +73,30 @@ actor MediaItemCreator {
     func itemLeft() { itemsInStage -= 1 }
 
     /// Creates one media item (in `albumID` if given); waits for its batch.
-    func create(_ request: Request, albumID: String?, stop: StopSignal) async throws -> Result {
+    func create(_ request: Request, albumID: String?, context: StageContext) async throws -> Result {
         try await withCheckedThrowingContinuation { reply in
-            waiting.append(Waiter(request: request, albumID: albumID, stop: stop, reply: reply))
+            waiting.append(Waiter(request: request, albumID: albumID, context: context, reply: reply))
             if !isSending {
                 isSending = true
                 Task { await sendBatches() }
+            }
+        }
+    }
+
+    /// For an item whose batchCreate was sent by an earlier attempt or run: settles the batch it
+    /// went out in (from the album ledger) if that is still open, and says what became of it.
+    func verdict(token: String, albumID: String?, context: StageContext) async throws -> Verdict {
+        let (settings, tokens, lock) = (settings, tokens, ledgerLock)
+        return try await Blocking.run {
+            try lock.withLock {
+                let ledger = AlbumLedger(albumID: albumID, context: context)
+                if let item = try ledger.created(token) { return .created(id: item.id, productURL: item.productURL) }
+                if try ledger.batchInFlight()?.entries.contains(where: { $0.token == token }) == true {
+                    let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: context.stop, log: context.log)
+                    try ledger.reconcile(using: client)
+                    if let item = try ledger.created(token) { return .created(id: item.id, productURL: item.productURL) }
+                }
+                return try ledger.isInDoubt(token) ? .inDoubt : .notCreated
             }
         }
     }
@@ -65,20 +107,17 @@ actor MediaItemCreator {
             while waiting.count < min(Self.batchLimit, itemsInStage), ContinuousClock.now < deadline {
                 try? await Task.sleep(for: .milliseconds(20))
             }
-            // One album per call: take the first waiter's album, and everyone else's with the same.
-            let album = waiting[0].albumID
-            var batch: [Waiter] = []
-            waiting.removeAll { entry in
-                guard batch.count < Self.batchLimit, entry.albumID == album else { return false }
-                batch.append(entry)
-                return true
-            }
-            let requests = batch.map(\.request)
-            let stop = batch[0].stop
-            let (settings, tokens) = (settings, tokens)
+            let batch = takeBatch()
+            let (settings, tokens, lock) = (settings, tokens, ledgerLock)
+            let album = batch[0].albumID
+            let context = batch[0].context
             do {
                 let results = try await Blocking.run {
-                    try Self.send(requests, albumID: album, settings: settings, tokens: tokens, stop: stop)
+                    try lock.withLock {
+                        let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: context.stop, log: context.log)
+                        return try BatchSender(client: client, ledger: AlbumLedger(albumID: album, context: context))
+                            .send(batch.map(\.request))
+                    }
                 }
                 for (entry, result) in zip(batch, results) { entry.reply.resume(returning: result) }
             } catch {
@@ -88,37 +127,16 @@ actor MediaItemCreator {
         isSending = false
     }
 
-    /// One batchCreate call; the results in the order of `requests`.
-    private static func send(_ requests: [Request], albumID: String?, settings: GooglePhotosSettings,
-                             tokens: OAuthTokenSource, stop: StopSignal) throws -> [Result] {
-        let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: stop, log: { _ in })
-        var body: [String: JSONValue] = [
-            "newMediaItems": .array(requests.map { request in
-                var item: [String: JSONValue] = ["simpleMediaItem": ["uploadToken": .string(request.uploadToken), "fileName": .string(request.fileName)]]
-                if let description = request.description { item["description"] = .string(description) }
-                return .object(item)
-            }),
-        ]
-        if let albumID { body["albumId"] = .string(albumID) }
-        let request = HTTPRequest(.post, client.url("/v1/mediaItems:batchCreate"), headers: [("Content-Type", "application/json")],
-                                  body: .bytes(Array(JSONValue.object(body).jsonText().utf8)))
-        let response = try client.send(request, what: "creating \(requests.count) media item\(requests.count == 1 ? "" : "s")")
-        guard let results = (try? JSONValue.parse(response.text))?["newMediaItemResults"], case .array(let entries) = results else {
-            throw StageFailure.retryable("batchCreate answered without newMediaItemResults")
+    /// The next batch: the first waiter's album, up to 50 items, no file name twice.
+    private func takeBatch() -> [Waiter] {
+        let album = waiting[0].albumID
+        var batch: [Waiter] = []
+        var names = Set<String>()
+        waiting.removeAll { entry in
+            guard batch.count < Self.batchLimit, entry.albumID == album, names.insert(entry.request.fileName).inserted else { return false }
+            batch.append(entry)
+            return true
         }
-        var byToken: [String: JSONValue] = [:]
-        for entry in entries {
-            if let token = entry["uploadToken"]?.stringValue { byToken[token] = entry }
-        }
-        return requests.enumerated().map { index, request in
-            let entry = byToken[request.uploadToken] ?? (index < entries.count && entries[index]["uploadToken"] == nil ? entries[index] : nil)
-            guard let entry else { return .missingMediaItem(status: "no result for this item") }
-            let status = entry["status"]
-            let code = status?["code"]?.int64Value ?? 0
-            let message = status?["message"]?.stringValue ?? ""
-            guard code == 0 else { return .refused(code: Int(code), message: message) }
-            guard let id = entry["mediaItem"]?["id"]?.stringValue, !id.isEmpty else { return .missingMediaItem(status: message) }
-            return .created(id: id, productURL: entry["mediaItem"]?["productUrl"]?.stringValue)
-        }
+        return batch
     }
 }

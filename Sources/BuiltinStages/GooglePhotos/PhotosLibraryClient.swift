@@ -13,7 +13,7 @@ final class PhotosLibraryClient {
     private let tokens: OAuthTokenSource
     private let http: HTTPClient
     private let stop: StopSignal
-    private let log: (String) -> Void
+    let log: (String) -> Void
 
     init(settings: GooglePhotosSettings, tokens: OAuthTokenSource, stop: StopSignal, log: @escaping (String) -> Void) throws(StageFailure) {
         self.settings = settings
@@ -32,9 +32,12 @@ final class PhotosLibraryClient {
 
     func url(_ path: String) -> String { settings.apiBase + path }
 
-    /// A request that must succeed: retried through transient trouble; a 2xx response or a
-    /// `StageFailure` saying what went wrong (`what` names the call for messages).
-    func send(_ request: HTTPRequest, what: String, sent: ((Int64) -> Void)? = nil) throws(StageFailure) -> HTTPResponse {
+    /// A request that must succeed and may safely go twice (it creates nothing): retried through
+    /// transient trouble; a 2xx response, a response whose status is in `passing` (the caller
+    /// reads it), or a `StageFailure` saying what went wrong (`what` names the call for messages,
+    /// `scope` the OAuth scope it needs).
+    func send(_ request: HTTPRequest, what: String, scope: PhotosScope = .appendOnly, passing: Set<Int> = [],
+              sent: ((Int64) -> Void)? = nil) throws(StageFailure) -> HTTPResponse {
         var attempt = 1
         while true {
             let outcome = try exchange(request, sent: sent)
@@ -42,7 +45,11 @@ final class PhotosLibraryClient {
             case .response(let response) where response.isSuccess:
                 return response
             case .response(let response):
-                guard let wait = transientWait(response, attempt: attempt) else { throw failure(response, what: what) }
+                guard let wait = transientWait(response, attempt: attempt) else {
+                    if let stop = runLevelFailure(response, what: what, scope: scope) { throw stop }
+                    if passing.contains(response.status) { return response }
+                    throw failure(response, what: what, scope: scope)
+                }
                 guard attempt < settings.tries else { throw retryable(response, what: what, attempts: attempt) }
                 log("\(what): HTTP \(response.status), trying again in \(wait)")
                 try pause(wait)
@@ -60,6 +67,42 @@ final class PhotosLibraryClient {
         case response(HTTPResponse)
         /// No complete response: the request may or may not have reached the server.
         case dropped(CurlFailure)
+    }
+
+    /// What became of a request that creates something.
+    enum CreateOutcome {
+        /// Google's answer: a success, or a refusal it gave before acting.
+        case answered(HTTPResponse)
+        /// No answer, a 5xx or a 409: the create may have happened. Find out before sending again.
+        case inDoubt(String)
+    }
+
+    /// Sends a creating request (batchCreate, albums.create) once, on a connection of its own so
+    /// that libcurl never re-sends it by itself. Waits and sends again only where Google says it
+    /// did not act (a rate limit, a refreshed token); every other outcome goes to the caller,
+    /// which reconciles an `inDoubt` one before anything is sent again.
+    func sendCreating(_ request: HTTPRequest, what: String) throws(StageFailure) -> CreateOutcome {
+        var request = request
+        request.freshConnection = true
+        var attempt = 1
+        while true {
+            switch try exchange(request) {
+            case .response(let response) where response.isSuccess:
+                return .answered(response)
+            case .response(let response) where response.status == 409 || response.status >= 500:
+                return .inDoubt("HTTP \(response.status): \(Self.message(response))")
+            case .response(let response):
+                guard let wait = transientWait(response, attempt: attempt), attempt < settings.tries else {
+                    if let stop = runLevelFailure(response, what: what, scope: .appendOnly) { throw stop }
+                    return .answered(response)
+                }
+                log("\(what): HTTP \(response.status), trying again in \(wait)")
+                try pause(wait)
+            case .dropped(let failure):
+                return .inDoubt(failure.message)
+            }
+            attempt += 1
+        }
     }
 
     /// One exchange with the bearer token (refreshed and resent once on a 401). A stop aborts it.
@@ -87,6 +130,7 @@ final class PhotosLibraryClient {
         let floor: TimeSpan
         switch response.status {
         case 429 where !Self.isDailyQuota(response): floor = settings.rateLimitWait
+        case 400 where Self.isUploadRateLimit(response): floor = settings.rateLimitWait
         case 409, 500...599: floor = settings.serverErrorWait
         default: return nil
         }
@@ -113,12 +157,34 @@ final class PhotosLibraryClient {
     }
 
     /// A non-transient error response as the failure the orchestrator acts on.
-    func failure(_ response: HTTPResponse, what: String) -> StageFailure {
+    func failure(_ response: HTTPResponse, what: String, scope: PhotosScope = .appendOnly) -> StageFailure {
+        runLevelFailure(response, what: what, scope: scope)
+            ?? .permanent("\(what) was refused: HTTP \(response.status): \(Self.message(response))")
+    }
+
+    /// An error that is about the whole run, not this item: every other item would get it too,
+    /// so the run stops (without counting failures) and says what a person must do.
+    func runLevelFailure(_ response: HTTPResponse, what: String, scope: PhotosScope) -> StageFailure? {
+        let message = Self.message(response)
         if Self.isDailyQuota(response) {
-            return .stopsRun(.quotaExhausted, "Google Photos' daily request quota is used up (\(what) got 429: \(Self.message(response))); "
+            return .stopsRun(.quotaExhausted, "Google Photos' daily request quota is used up (\(what) got 429: \(message)); "
                              + "no more uploads in this run, the rest is left for the next run (the quota resets at midnight Pacific time)")
         }
-        return .permanent("\(what) was refused: HTTP \(response.status): \(Self.message(response))")
+        if response.status == 403, message.lowercased().contains("scope") {
+            return .stopsRun(.notAuthorized, "Google Photos refused \(what): \(message) The refresh token lacks the \(scope.url) scope. "
+                             + "Re-authorise with both \(PhotosScope.appendOnly.url) and \(PhotosScope.readAppCreated.url) "
+                             + "(README, \"Google Photos credentials\")")
+        }
+        if response.status == 401 {
+            return .stopsRun(.notAuthorized, "Google Photos refused \(what) even with a fresh access token (HTTP 401: \(message)): "
+                             + "the authorisation lacks the \(PhotosScope.appendOnly.url) scope or was withdrawn. "
+                             + "Re-authorise (README, \"Google Photos credentials\")")
+        }
+        if response.status == 400, message.lowercased().contains("remaining storage") {
+            return .stopsRun(.destinationFull, "The Google account's storage is full (\(what): \(message)). Nothing more is sent in "
+                             + "this run and no item is counted as failed; free space or add storage, then run again")
+        }
+        return nil
     }
 
     private func retryable(_ response: HTTPResponse, what: String, attempts: Int) -> StageFailure {
@@ -130,6 +196,11 @@ final class PhotosLibraryClient {
         response.status == 429 && response.text.contains("per day")
     }
 
+    /// Google answers some upload rate limits with a 400, not a 429: a wait, not a refusal.
+    static func isUploadRateLimit(_ response: HTTPResponse) -> Bool {
+        response.status == 400 && response.text.contains("Insufficient tokens for quota")
+    }
+
     /// The message of Google's error envelope (`{"error":{"message"}}`), the flat upload form
     /// (`{"code","message"}`), or the start of the text.
     static func message(_ response: HTTPResponse) -> String {
@@ -137,4 +208,14 @@ final class PhotosLibraryClient {
         if let message = body?["error"]?["message"]?.stringValue ?? body?["message"]?.stringValue { return message }
         return String(response.text.prefix(200)).trimmingCharacters(in: .whitespacesAndNewlines)
     }
+}
+
+/// The OAuth scopes the stage needs, for messages that say which one is missing.
+enum PhotosScope: String {
+    /// Uploads, media items and albums this app creates.
+    case appendOnly = "photoslibrary.appendonly"
+    /// Reading back what this app created: the ledger that finds an item whose answer was lost.
+    case readAppCreated = "photoslibrary.readonly.appcreateddata"
+
+    var url: String { "https://www.googleapis.com/auth/" + rawValue }
 }

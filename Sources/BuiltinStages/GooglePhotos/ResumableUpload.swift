@@ -25,11 +25,20 @@ struct ResumableUpload {
     func run(resuming session: Session?, save: (Session) throws -> Void) throws(StageFailure) -> String {
         var current = session
         var offset: Int64 = 0
+        if let recorded = current, !TrustedEndpoint.isSession(recorded.url, on: client.settings.apiBase) {
+            // Never send the token or the bytes where a state file says: only to the API's host.
+            context.log("the recorded upload session is not on \(client.settings.apiBase); starting a new one")
+            current = nil
+        }
         if let recorded = current {
-            if let received = try receivedBytes(recorded) {
+            switch try sessionState(recorded) {
+            case .active(let received):
                 offset = received
                 context.log("resuming the upload session at byte \(received) of \(size)")
-            } else {
+            case .final(let token):
+                context.log("the upload session was already finalised; using its upload token")
+                return token
+            case .over:
                 context.log("the earlier upload session is over; starting a new one")
                 current = nil
             }
@@ -49,7 +58,9 @@ struct ResumableUpload {
                 ("X-Goog-Upload-Command", finalizing ? "upload, finalize" : "upload"),
                 ("X-Goog-Upload-Offset", String(offset)),
                 ("Content-Type", "application/octet-stream"),
-            ], body: .fileRegion(path: file, offset: offset, length: chunk))
+            ], body: .fileRegion(path: file, offset: offset, length: chunk),
+               // The finalising request issues the token: never sent twice behind our back.
+               freshConnection: finalizing)
             let start = offset
             let outcome = try client.exchange(request) { sent in context.progress(bytes: start + sent, total: size) }
 
@@ -67,8 +78,11 @@ struct ResumableUpload {
             let wait: TimeSpan
             switch outcome {
             case .response(let response):
-                if PhotosLibraryClient.isDailyQuota(response) { throw client.failure(response, what: "the upload of '\(fileName)'") }
-                if response.status == 400 || response.status == 404 || response.status == 410 {
+                if let stop = client.runLevelFailure(response, what: "the upload of '\(fileName)'", scope: .appendOnly) { throw stop }
+                if let transient = client.transientWait(response, attempt: failures), response.status == 400 {
+                    context.log("upload chunk at byte \(start): \(PhotosLibraryClient.message(response)); trying again in \(transient)")
+                    wait = transient
+                } else if response.status == 400 || response.status == 404 || response.status == 410 {
                     context.log("the upload session answered \(response.status) (\(PhotosLibraryClient.message(response))); checking where it stands")
                     wait = TimeSpan(milliseconds: 0)
                 } else if let transient = client.transientWait(response, attempt: failures) {
@@ -85,10 +99,11 @@ struct ResumableUpload {
                 throw .retryable("the upload of '\(fileName)' failed \(failures) times in a row at byte \(start)")
             }
             try client.pause(wait)
-            if let received = try receivedBytes(session) {
-                offset = received
-            } else {
-                current = nil
+            switch try sessionState(session) {
+            case .active(let received): offset = received
+            // The finalising request went through; only its answer was lost.
+            case .final(let token): return token
+            case .over: current = nil
             }
         }
     }
@@ -106,23 +121,44 @@ struct ResumableUpload {
         guard let url = response.header("x-goog-upload-url"), !url.isEmpty else {
             throw .retryable("starting the upload of '\(fileName)': the answer had no X-Goog-Upload-URL")
         }
+        guard TrustedEndpoint.isSession(url, on: client.settings.apiBase) else {
+            throw .permanent("starting the upload of '\(fileName)': the session URL is not on \(client.settings.apiBase); not sending the file there")
+        }
         let granularity = response.header("x-goog-upload-chunk-granularity").flatMap(Int64.init) ?? 262_144
         return Session(url: url, granularity: max(1, granularity))
     }
 
-    /// How many bytes the session holds, or nil when it cannot take more (finalised, cancelled,
-    /// unknown): then a new session is the way on.
-    private func receivedBytes(_ session: Session) throws(StageFailure) -> Int64? {
+    /// Where a session stands, as its `query` answer says.
+    enum SessionState: Equatable {
+        /// It holds this many bytes and takes the rest.
+        case active(Int64)
+        /// It was finalised (perhaps by a request whose answer was lost); the body is the token.
+        case final(token: String)
+        /// Cancelled, expired or unknown: a new session is the way on.
+        case over
+    }
+
+    private func sessionState(_ session: Session) throws(StageFailure) -> SessionState {
         let request = HTTPRequest(.post, session.url, headers: [("X-Goog-Upload-Command", "query")])
         let response: HTTPResponse
         do {
             response = try client.send(request, what: "asking the upload session of '\(fileName)' where it stands")
         } catch where error.kind == .permanent {
-            return nil
+            return .over
         }
-        guard response.header("x-goog-upload-status")?.lowercased() == "active",
-              let received = response.header("x-goog-upload-size-received").flatMap(Int64.init), received <= size else { return nil }
-        return received
+        switch response.header("x-goog-upload-status")?.lowercased() {
+        case "active":
+            guard let received = response.header("x-goog-upload-size-received").flatMap(Int64.init), (0...size).contains(received) else { return .over }
+            return .active(received)
+        case "final":
+            let token = response.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let received = response.header("x-goog-upload-size-received").flatMap(Int64.init)
+            // Only a token for all of this file's bytes stands for it.
+            guard !token.isEmpty, received == nil || received == size else { return .over }
+            return .final(token: token)
+        default:
+            return .over
+        }
     }
 
     /// The next request's length: the rest of the file, or `chunk_size` rounded down to the
