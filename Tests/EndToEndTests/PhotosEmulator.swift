@@ -27,10 +27,13 @@ final class PhotosEmulator {
 
     /// The `with:` of a google-photos stage pointed here; `extra` adds keys (`, album: Trips`).
     func stageParameters(_ extra: String = "") -> String {
-        """
-        { client_id: \(Self.clientID), client_secret: "${PHOTOS_CLIENT_SECRET}", refresh_token: "${PHOTOS_REFRESH_TOKEN}", \
-        api_base: "\(base)", token_url: "\(base)/token", rate_limit_wait: 200ms, server_error_wait: 100ms, batch_wait: 200ms\(extra) }
-        """
+        // Short waits for tests, unless `extra` sets its own.
+        let waits = ["rate_limit_wait: 200ms", "server_error_wait: 100ms", "batch_wait: 200ms"]
+            .filter { !extra.contains(String($0.prefix { $0 != ":" }) + ":") }
+        return """
+            { client_id: \(Self.clientID), client_secret: "${PHOTOS_CLIENT_SECRET}", refresh_token: "${PHOTOS_REFRESH_TOKEN}", \
+            api_base: "\(base)", token_url: "\(base)/token", \(waits.joined(separator: ", "))\(extra) }
+            """
     }
 
     static let environment = ["PHOTOS_CLIENT_SECRET": clientSecret, "PHOTOS_REFRESH_TOKEN": refreshToken]
@@ -38,6 +41,12 @@ final class PhotosEmulator {
     // MARK: Control
 
     func addFault(_ fault: [String: Any]) throws { try post("/_emulator/faults", fault) }
+    /// `POST /_emulator/options`: scopes, storage_bytes, used_token_answer, ….
+    func setOptions(_ options: [String: Any]) throws { try post("/_emulator/options", options) }
+    func deleteAlbum(_ id: String) throws { try request("DELETE", "/_emulator/albums/\(id)", body: nil) }
+    /// Media items that exist already, as if an earlier job made them (`POST /_emulator/seed`).
+    func seed(_ items: [[String: Any]]) throws { try post("/_emulator/seed", ["items": items]) }
+    func expireUploadTokens() throws { try post("/_emulator/expire-upload-tokens", [:]) }
     func clearFaults() throws { try request("DELETE", "/_emulator/faults", body: nil) }
     func revokeRefreshToken() throws { try post("/_emulator/revoke", [:]) }
     func expireAccessTokens() throws { try post("/_emulator/expire-access-tokens", [:]) }
@@ -51,6 +60,11 @@ final class PhotosEmulator {
     var mediaItems: [[String: Any]] { ((try? stats())?["media_items"] as? [[String: Any]]) ?? [] }
     var sessions: [[String: Any]] { ((try? stats())?["sessions"] as? [[String: Any]]) ?? [] }
     var duplicates: [[String: Any]] { ((try? stats())?["duplicates"] as? [[String: Any]]) ?? [] }
+    var albums: [[String: Any]] { ((try? stats())?["albums"] as? [[String: Any]]) ?? [] }
+    /// Albums the user still has (not deleted, made by this app) with this title.
+    func liveAlbums(titled title: String) -> [[String: Any]] {
+        albums.filter { $0["title"] as? String == title && $0["deleted"] as? Bool != true && $0["foreign"] as? Bool != true }
+    }
     /// Every access token the emulator handed out (to check none leaked).
     var accessTokens: [String] { ((try? stats())?["access_tokens_issued"] as? [String]) ?? [] }
     func requests(_ endpoint: String) -> Int { (((try? stats())?["requests"] as? [String: Any])?[endpoint] as? Int) ?? 0 }
