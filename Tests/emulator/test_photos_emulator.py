@@ -234,7 +234,8 @@ class TokenTests(EmulatorTestCase):
         self.assertEqual(status, 200)
         self.assertEqual(data["token_type"], "Bearer")
         self.assertEqual(data["expires_in"], 3599)
-        self.assertEqual(data["scope"], "https://www.googleapis.com/auth/photoslibrary.appendonly")
+        self.assertEqual(data["scope"], "https://www.googleapis.com/auth/photoslibrary.appendonly "
+                                        "https://www.googleapis.com/auth/photoslibrary.readonly.appcreateddata")
         self.assertGreater(len(data["access_token"]), 20)
         self.assertNotEqual(data["access_token"], self.emu.grant()[1]["access_token"])
 
@@ -593,7 +594,8 @@ class MediaItemTests(EmulatorTestCase):
         data = self.emu.batch_create([item(token)], album_id=album["id"])[2]
         media_id = data["newMediaItemResults"][0]["mediaItem"]["id"]
         stats = self.emu.stats()
-        self.assertEqual(stats["albums"], [{"id": album["id"], "title": "Trips", "items": [media_id]}])
+        self.assertEqual(stats["albums"], [{"id": album["id"], "title": "Trips", "items": [media_id],
+                                            "deleted": False, "foreign": False}])
         self.assertEqual(stats["media_items"][0]["album_id"], album["id"])
         status, _, data = self.emu.json_request("POST", "/v1/albums", {"album": {}})
         self.assertEnvelope(status, data, 400, "INVALID_ARGUMENT")
@@ -614,7 +616,10 @@ class MediaItemTests(EmulatorTestCase):
             page_token = data.get("nextPageToken")
             if not page_token:
                 break
-        self.assertEqual((pages, names), (3, [f"{i}.jpg" for i in range(7)]))
+        # Newest creationTime (derived from the content) first, not upload order.
+        times = {m["filename"]: m["creation_time"] for m in self.emu.stats()["media_items"]}
+        self.assertEqual((pages, names), (3, sorted(times, key=times.get, reverse=True)))
+        self.assertNotEqual(names, [f"{i}.jpg" for i in range(7)])
         self.assertEqual(len(self.emu.json_request("GET", "/v1/mediaItems")[2]["mediaItems"]), 7)  # default 25
         status, _, data = self.emu.json_request("GET", "/v1/mediaItems?pageToken=%21%21")
         self.assertEnvelope(status, data, 400, "INVALID_ARGUMENT")
