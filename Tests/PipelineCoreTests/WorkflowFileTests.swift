@@ -12,10 +12,25 @@ struct WorkflowFileTests {
         let job = try #require((workflow["jobs"] as? [String: Any])?["transfer"] as? [String: Any])
         let steps = (job["steps"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
         #expect((workflow["concurrency"] as? [String: Any])?["cancel-in-progress"] as? Bool == false, "two runs must never share a state")
-        let run = try #require((job["steps"] as? [[String: Any]])?.first { $0["name"] as? String == "Run the pipeline" }?["run"] as? String)
-        #expect(run.contains("pipeline run pipelines/transfer.yml") && run.contains("--time-budget"))
-        let save = try #require((job["steps"] as? [[String: Any]])?.first { ($0["uses"] as? String)?.hasPrefix("actions/upload-artifact") == true })
-        #expect(save["if"] as? String == "always()")
+        let allSteps = job["steps"] as? [[String: Any]] ?? []
+        // The run step hands the signals of a cancel to the pipeline: it is exec'd, and forwards them.
+        let run = try #require(allSteps.first { $0["name"] as? String == "Run the pipeline" }?["run"] as? String)
+        #expect(run.hasPrefix("exec .github/scripts/run-pipeline"), "\(run)")
+        let script = try String(contentsOfFile: Self.root + "/.github/scripts/run-pipeline", encoding: .utf8)
+        #expect(text.contains("PIPELINE_FILE: pipelines/transfer.yml"))
+        #expect(script.contains(#"run "$PIPELINE_FILE""#) && script.contains("--time-budget") && script.contains("trap"))
+        // The state is saved after every run, cancelled or failed, but only from a snapshot that exists.
+        let save = try #require(allSteps.first { ($0["uses"] as? String)?.hasPrefix("actions/upload-artifact") == true })
+        #expect((save["if"] as? String)?.hasPrefix("always()") == true && (save["if"] as? String)?.contains("snapshot") == true)
+        #expect((save["with"] as? [String: Any])?["retention-days"] as? Int == 90)
+        // Every action pinned to a commit, and the checkout keeps no credentials.
+        for step in allSteps {
+            guard let uses = step["uses"] as? String else { continue }
+            let reference = uses.split(separator: "@").last.map(String.init) ?? ""
+            #expect(reference.count == 40 && reference.allSatisfy(\.isHexDigit), "\(uses) is not pinned to a commit")
+        }
+        let checkout = try #require(allSteps.first { ($0["uses"] as? String)?.hasPrefix("actions/checkout") == true })
+        #expect((checkout["with"] as? [String: Any])?["persist-credentials"] as? Bool == false)
 
         let readme = try String(contentsOfFile: Self.root + "/README.md", encoding: .utf8)
         let section = readme.components(separatedBy: "### In GitHub Actions").dropFirst().first ?? ""
