@@ -50,6 +50,22 @@ struct GooglePhotosFieldTests {
         }
     }
 
+    /// Rewrites the upload stage's checkpoints in the state file (as a damaged, old or hostile
+    /// state would have them): `change` is Python acting on `value`, each checkpoint as a dict.
+    func editUploadCheckpoints(_ sandbox: Sandbox, _ change: String, firstOnly: Bool = false) throws {
+        try Command.output(["python3", "-c", """
+            import sqlite3, sys, json, time
+            db = sqlite3.connect(sys.argv[1])
+            rows = db.execute("SELECT path, checkpoint FROM stages WHERE stage = 'upload' AND checkpoint IS NOT NULL ORDER BY path").fetchall()
+            # firstOnly: the first item that holds an upload token.
+            for path, checkpoint in [row for row in rows if "upload_token" in row[1]][:1] if sys.argv[2] == "1" else rows:
+                value = json.loads(checkpoint)
+                \(change)
+                db.execute("UPDATE stages SET checkpoint = ? WHERE path = ? AND stage = 'upload'", (json.dumps(value), path))
+            db.commit()
+            """, sandbox.statePath, firstOnly ? "1" : "0"])
+    }
+
     /// Older items of the same names that this app made in earlier jobs (outside the album).
     func seedNamesakes(_ emulator: PhotosEmulator, _ files: [String]) throws -> Int {
         let names = files.prefix(5).map { ($0 as NSString).lastPathComponent }
@@ -129,14 +145,7 @@ struct GooglePhotosFieldTests {
         #expect(emulator.mediaItems.count == files.count + seeded, "the killed run's batchCreate did not commit 50 items")
         if dayLater {
             try emulator.expireUploadTokens()
-            try Command.output(["python3", "-c", """
-                import sqlite3, sys, json, time
-                db = sqlite3.connect(sys.argv[1])
-                for path, checkpoint in db.execute("SELECT path, checkpoint FROM stages WHERE stage = 'upload' AND checkpoint IS NOT NULL").fetchall():
-                    value = json.loads(checkpoint); value["token_received"] = time.time() - 2 * 86400
-                    db.execute("UPDATE stages SET checkpoint = ? WHERE path = ? AND stage = 'upload'", (json.dumps(value), path))
-                db.commit()
-                """, sandbox.statePath])
+            try editUploadCheckpoints(sandbox, #"value["token_received"] = time.time() - 2 * 86400"#)
         }
         let before = try emulator.stats()["requests"] as? [String: Int] ?? [:]
         let second = try photos.run(sandbox)
@@ -165,16 +174,7 @@ struct GooglePhotosFieldTests {
             ["kind": "uploads_per_minute", "count": 2],
         ] { try emulator.addFault(fault) }
         try writePipeline(sandbox, emulator, extra: ", chunk_size: 256KiB, raw_upload_limit: 300KB", concurrency: 3)
-        var generator = SplitMix(seed: 10)
-        var kills = 0
-        for _ in 0..<8 {
-            let run = try photos.start(sandbox)
-            usleep(useconds_t(400_000 + generator.next() % 1_400_000))
-            guard run.isRunning else { break }
-            run.signal(SIGKILL)
-            run.wait()
-            kills += 1
-        }
+        let kills = try photos.killAtRandom(sandbox, seed: 10, after: 400_000, spread: 1_400_000)
         #expect(kills >= 3, "the runs finished too soon to be killed")
         var last = try photos.run(sandbox)
         if last.status != 0 { last = try photos.run(sandbox) }  // items a kill left mid-retry
@@ -194,14 +194,7 @@ struct GooglePhotosFieldTests {
         _ = try photos.run(sandbox)
         try emulator.clearFaults()
         // One token goes bad (as a used or expired one would).
-        try Command.output(["python3", "-c", """
-            import sqlite3, sys, json
-            db = sqlite3.connect(sys.argv[1])
-            path, checkpoint = db.execute("SELECT path, checkpoint FROM stages WHERE stage = 'upload' AND checkpoint LIKE '%upload_token%' ORDER BY path LIMIT 1").fetchone()
-            value = json.loads(checkpoint); value["upload_token"] = "not-a-token"; value.pop("create_sent", None)
-            db.execute("UPDATE stages SET checkpoint = ? WHERE path = ? AND stage = 'upload'", (json.dumps(value), path))
-            db.commit()
-            """, sandbox.statePath])
+        try editUploadCheckpoints(sandbox, #"value["upload_token"] = "not-a-token"; value.pop("create_sent", None)"#, firstOnly: true)
         _ = try PipelineProcess.run(["retry", "--all-failed", "--state", sandbox.statePath], in: sandbox.root)
         let result = try photos.run(sandbox)
         #expect(result.status == 0, "\(result.error)")
@@ -330,14 +323,7 @@ struct GooglePhotosFieldTests {
         try emulator.clearFaults()
         // A planted session URL: another port on this machine, where a listener would see the token.
         let trap = try ConnectionTrap(directory: sandbox.root)
-        try Command.output(["python3", "-c", """
-            import sqlite3, sys, json
-            db = sqlite3.connect(sys.argv[1])
-            for path, checkpoint in db.execute("SELECT path, checkpoint FROM stages WHERE stage = 'upload' AND checkpoint IS NOT NULL").fetchall():
-                value = json.loads(checkpoint); value["session_url"] = "http://127.0.0.1:%s/v1/uploads?upload_id=x" % sys.argv[2]
-                db.execute("UPDATE stages SET checkpoint = ? WHERE path = ? AND stage = 'upload'", (json.dumps(value), path))
-            db.commit()
-            """, sandbox.statePath, String(trap.port)])
+        try editUploadCheckpoints(sandbox, #"value["session_url"] = "http://127.0.0.1:\#(trap.port)/v1/uploads?upload_id=x""#)
         _ = try PipelineProcess.run(["retry", "--all-failed", "--state", sandbox.statePath], in: sandbox.root)
         let result = try photos.run(sandbox)
         #expect(result.status == 0, "\(result.error)")

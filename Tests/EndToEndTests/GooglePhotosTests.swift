@@ -43,6 +43,22 @@ struct GooglePhotosTests {
         emulator.sessions.filter { $0["file_name"] as? String == name }
     }
 
+    /// Starts up to `runs` runs and kills each with SIGKILL `after` + a seeded random part of
+    /// `spread` microseconds in, until one ends by itself; returns how many were killed.
+    func killAtRandom(_ sandbox: Sandbox, seed: UInt64, runs: Int = 8, after: UInt64, spread: UInt64) throws -> Int {
+        var generator = SplitMix(seed: seed)
+        var kills = 0
+        for _ in 0..<runs {
+            let run = try start(sandbox)
+            usleep(useconds_t(after + generator.next() % spread))
+            guard run.isRunning else { break }
+            run.signal(SIGKILL)
+            run.wait()
+            kills += 1
+        }
+        return kills
+    }
+
     /// Every source file is in the emulator exactly once, with its bytes; no duplicates.
     func expectEveryFileOnce(_ sandbox: Sandbox, _ emulator: PhotosEmulator, _ files: [String],
                              sourceLocation: SourceLocation = #_sourceLocation) {
@@ -238,16 +254,7 @@ struct GooglePhotosTests {
         }
         try emulator.addFault(["kind": "slow", "delay": 0.1])  // the job takes longer than three kills
         try writePipeline(sandbox, emulator, extra: ", chunk_size: 256KiB, raw_upload_limit: 0", settings: "concurrency: 3")
-        var generator = SplitMix(seed: 7)
-        var kills = 0
-        for _ in 0..<8 {
-            let run = try start(sandbox)
-            usleep(useconds_t(300_000 + generator.next() % 1_200_000))
-            guard run.isRunning else { break }
-            run.signal(SIGKILL)
-            run.wait()
-            kills += 1
-        }
+        let kills = try killAtRandom(sandbox, seed: 7, after: 300_000, spread: 1_200_000)
         #expect(kills >= 3, "the runs finished too soon to be killed")
         try emulator.clearFaults()
         let last = try run(sandbox)
