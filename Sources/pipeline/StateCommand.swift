@@ -1,12 +1,13 @@
 import ArgumentParser
+import BuiltinStages
 import Foundation
 import PipelineCore
 
 struct StateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "state",
-        abstract: "Move state to and from the old script's upload_state.json format.",
-        subcommands: [StateExportCommand.self, StateImportCommand.self]
+        abstract: "Move state to and from the old script's upload_state.json format; rebuild a lost state from the destination.",
+        subcommands: [StateExportCommand.self, StateImportCommand.self, StateRebuildCommand.self]
     )
 }
 
@@ -59,6 +60,44 @@ struct StateImportCommand: AsyncParsableCommand {
             defer { try? session.close() }
             let result = try SeedStateFile.importFile(file, into: session.store)
             print("imported \(result.imported) items from \(file)" + (result.kept > 0 ? "; \(result.kept) already completed here were kept" : ""))
+            print(try StatusReport.text(session.store, maxFailures: session.maxFailures))
+            return .success
+        }
+    }
+}
+
+struct StateRebuildCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rebuild",
+        abstract: "Rebuild a lost state from what the destination holds (Google Photos: this pipeline's albums), so nothing is uploaded twice.",
+        discussion: """
+            Lists the source and marks each item completed whose file name the destination holds as often as the source lists it. \
+            Names held, but not as often, are recorded as skipped with the reason (retry them by path once you have looked); \
+            names not held are left for the next run. Items the state already records as completed are left as they are.
+            """
+    )
+
+    @Argument(help: "The pipeline file.")
+    var file: String
+
+    @Option(help: "The state file (overrides 'state:').")
+    var state: String?
+
+    func run() async throws {
+        try await reportingErrors {
+            let pipeline = try PipelineLoading.loader().load(path: file)
+            let session = try PipelineSession.forWriting(pipeline: pipeline, stateOverride: state, create: true)
+            defer { try? session.close() }
+            try session.store.setMetadata("pipeline", pipeline.name)
+            let redactor = SecretRedactor(secrets: pipeline.secrets)
+            let report = try await StateRebuilder(catalog: BuiltinStageCatalog()).rebuild(pipeline, store: session.store) { line in
+                print(redactor.redact(line))
+            }
+            print("""
+                rebuilt from the destination: \(report.completed) completed, \(report.toUpload) not there yet (the next run uploads them), \
+                \(report.ambiguous.count) ambiguous (skipped: look, then `pipeline retry PATH`), \(report.alreadyCompleted) already completed in the state
+                """)
+            for path in report.ambiguous.prefix(50) { print("  ambiguous: \(redactor.redact(path))") }
             print(try StatusReport.text(session.store, maxFailures: session.maxFailures))
             return .success
         }

@@ -299,6 +299,36 @@ struct GooglePhotosFieldTests {
         #expect(emulator.liveAlbums(titled: Self.album).count == 1)
     }
 
+    /// A lost state rebuilt from the album: what is there is never uploaded again (names that
+    /// repeat included), what is ambiguous waits for a person, what is new goes up.
+    @Test func aLostStateRebuiltFromTheAlbumUploadsOnlyWhatIsNotThere() throws {
+        let (sandbox, emulator, _) = try setUp(files: 0)
+        defer { sandbox.remove() }
+        let first = ["/a/IMG_1.jpg", "/b/IMG_1.jpg", "/c/x.jpg", "/c/IMG_2.jpg"]
+        for file in first { try photos.randomFile(sandbox, file, size: 50_000) }
+        try writePipeline(sandbox, emulator)
+        #expect(try photos.run(sandbox).status == 0)
+        try FileManager.default.removeItem(atPath: sandbox.statePath)
+        // Since then: a new file, and two more named like one already uploaded.
+        let later = ["/d/new.jpg", "/d/IMG_2.jpg", "/e/IMG_2.jpg"]
+        for file in later { try photos.randomFile(sandbox, file, size: 50_000) }
+
+        let refused = try photos.run(sandbox)
+        #expect(refused.status == 78 && refused.output.contains("pipeline state rebuild"), "\(refused.output)")
+        let rebuilt = try PipelineProcess.run(["state", "rebuild", "pipeline.yml"], in: sandbox.root, environment: GooglePhotosTests.environment)
+        #expect(rebuilt.status == 0, "\(rebuilt.error)")
+        #expect(rebuilt.output.contains("3 completed, 1 not there yet (the next run uploads them), 3 ambiguous"), "\(rebuilt.output)")
+
+        let next = try photos.run(sandbox)
+        #expect(next.status == 0, "\(next.error)")
+        let names = emulator.mediaItems.compactMap { $0["filename"] as? String }.sorted()
+        #expect(names == ["IMG_1.jpg", "IMG_1.jpg", "IMG_2.jpg", "new.jpg", "x.jpg"], "only new.jpg was uploaded: \(names)")
+        #expect(emulator.liveAlbums(titled: Self.album).count == 1 && emulator.duplicates.isEmpty)
+        let items = try sandbox.statusItems()
+        #expect(["/d/IMG_2.jpg", "/e/IMG_2.jpg", "/c/IMG_2.jpg"].allSatisfy { items[$0]?["status"] as? String == "skipped" }, "\(items)")
+        #expect((items["/c/x.jpg"]?.stageOutputs("upload")["rebuilt"] as? Bool) == true)
+    }
+
     @Test func anEmptyAlbumLeftByALostStateIsUsedWithoutComplaint() throws {
         let (sandbox, emulator, files) = try setUp(files: 2)
         defer { sandbox.remove() }

@@ -94,33 +94,36 @@ actor AlbumDirectory {
     private static func findOrCreate(_ title: String, settings: GooglePhotosSettings, tokens: OAuthTokenSource,
                                      context: StageContext) throws -> String {
         let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: context.stop, log: context.log)
-        if let existing = try appAlbum(titled: title, client: client) {
+        let albums = try appAlbums(client: client)
+        if let existing = albums.first(where: { $0.title == title && $0.isWriteable }) {
             if existing.items > 0, !settings.fresh {
                 throw StageFailure.stopsRun(.destinationHasUploads, """
                     Google Photos already has the album '\(title)' made by this app, with \(existing.items) items, but this state \
                     has no record of uploading anything into it: the state is not the latest one (a lost or expired CI artifact, \
                     another machine's state, a deleted state file). Going on would upload those files again. Restore the latest \
-                    state and run again; or run with --fresh to accept duplicates (they go on in the same album)
+                    state and run again; or rebuild the state from the album with `pipeline state rebuild PIPELINE_FILE`; or run \
+                    with --fresh to accept duplicates (they go on in the same album)
                     """)
             }
             try context.remember(["album:\(title)": existing.id, "ledger:\(existing.id)": String(existing.items)])
             context.log("using the album '\(title)' this app made earlier (\(existing.items) items)")
             return existing.id
         }
-        let id = try createAlbum(title, settings: settings, tokens: tokens, context: context)
+        let id = try createAlbum(title, besides: Set(albums.filter { $0.title == title }.map(\.id)), settings: settings, tokens: tokens, context: context)
         try context.remember(["album:\(title)": id, "ledger:\(id)": "0"])
         context.log("created the album '\(title)'")
         return id
     }
 
     /// Creates the album; after a lost answer, looks for it before creating it again, so one
-    /// title never becomes two albums.
-    private static func createAlbum(_ title: String, settings: GooglePhotosSettings, tokens: OAuthTokenSource,
-                                    context: StageContext) throws -> String {
+    /// title never becomes two albums. `besides`: the ids of the app's albums of this title that
+    /// exist already (listed when nil).
+    private static func createAlbum(_ title: String, besides: Set<String>? = nil, settings: GooglePhotosSettings,
+                                    tokens: OAuthTokenSource, context: StageContext) throws -> String {
         let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: context.stop, log: context.log)
         let body = JSONValue.object(["album": ["title": .string(title)]]).jsonText()
         let request = HTTPRequest(.post, client.url("/v1/albums"), headers: [("Content-Type", "application/json")], body: .bytes(Array(body.utf8)))
-        let before = Set(try appAlbums(client: client).filter { $0.title == title }.map(\.id))
+        let before = try besides ?? Set(appAlbums(client: client).filter { $0.title == title }.map(\.id))
         var lost = 0
         while true {
             switch try client.sendCreating(request, what: "creating the album '\(title)'") {
@@ -152,13 +155,16 @@ actor AlbumDirectory {
         var isWriteable: Bool
     }
 
-    /// The writeable album of this title that this app made, the oldest if several.
-    private static func appAlbum(titled title: String, client: PhotosLibraryClient) throws(StageFailure) -> AppAlbum? {
-        try appAlbums(client: client).first { $0.title == title && $0.isWriteable }
+    /// The number of `title` in the sequence "Title", "Title (2)", …; nil for another title.
+    static func number(of title: String, in base: String) -> Int? {
+        if title == base { return 1 }
+        guard title.hasPrefix(base + " ("), title.hasSuffix(")"),
+              let number = Int(title.dropFirst(base.count + 2).dropLast()), number >= 2 else { return nil }
+        return number
     }
 
     /// The albums this app made (`GET /v1/albums`: with the app-created-data scope Google lists only those).
-    private static func appAlbums(client: PhotosLibraryClient) throws(StageFailure) -> [AppAlbum] {
+    static func appAlbums(client: PhotosLibraryClient) throws(StageFailure) -> [AppAlbum] {
         var albums: [AppAlbum] = []
         var pageToken: String?
         repeat {

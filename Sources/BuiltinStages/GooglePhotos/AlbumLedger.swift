@@ -137,7 +137,7 @@ struct AlbumLedger {
         var changes: [String: String?] = ["batch:\(albumKey)": nil]
         var found: [String: AlbumItem] = [:]
         if let albumID, let position = batch.position {
-            let album = try items(of: albumID, using: client)
+            let album = try Self.items(of: albumID, using: client)
             found = Self.match(batch.entries, in: album, from: position)
             changes["ledger:\(albumID)"] = String(album.count)
             client.log("a batch of \(batch.entries.count) whose answer was lost: the album shows \(found.count) of them created")
@@ -155,7 +155,7 @@ struct AlbumLedger {
     }
 
     /// Every item of the album in album order (`mediaItems:search`, 100 a page).
-    func items(of albumID: String, using client: PhotosLibraryClient) throws(StageFailure) -> [AlbumItem] {
+    static func items(of albumID: String, using client: PhotosLibraryClient) throws(StageFailure) -> [AlbumItem] {
         var items: [AlbumItem] = []
         var pageToken: String?
         repeat {

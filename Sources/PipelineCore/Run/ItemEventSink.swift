@@ -21,16 +21,9 @@ struct ItemEventSink: StageEventSink {
         try store.commitSynchronously([.stageCheckpoint(path: path, stage: stage, values: redactor.redact(values))])
     }
 
-    func recall(_ key: String) throws -> String? {
-        try store.metadata(memoryKey(key))
-    }
+    func recall(_ key: String) throws -> String? { try store.stageMemory(stage: stage, key) }
 
-    func remember(_ changes: [String: String?]) throws {
-        try store.setMetadata(Dictionary(uniqueKeysWithValues: changes.map { (memoryKey($0.key), $0.value) }))
-    }
-
-    /// Kept apart from the store's own metadata and from other stages' memories.
-    private func memoryKey(_ key: String) -> String { "stage:\(stage):\(key)" }
+    func remember(_ changes: [String: String?]) throws { try store.setStageMemory(stage: stage, changes) }
 
     func processStarted(pid: Int32) throws {
         try store.commitSynchronously([.stageProcess(path: path, stage: stage, processID: pid, processStart: ChildProcess.startTime(of: pid))])

@@ -42,4 +42,14 @@ public protocol StateStore: Sendable {
 extension StateStore {
     public func commit(_ transition: StateTransition) async throws { try await commit([transition]) }
     public func setMetadata(_ key: String, _ value: String) throws { try setMetadata([key: value]) }
+
+    /// A stage's own memory (`StageContext.remember`), kept apart from the store's metadata and
+    /// from other stages' memories.
+    public func setStageMemory(stage: String, _ changes: [String: String?]) throws {
+        try setMetadata(Dictionary(uniqueKeysWithValues: changes.map { (Self.memoryKey(stage: stage, $0.key), $0.value) }))
+    }
+
+    public func stageMemory(stage: String, _ key: String) throws -> String? { try metadata(Self.memoryKey(stage: stage, key)) }
+
+    static func memoryKey(stage: String, _ key: String) -> String { "stage:\(stage):\(key)" }
 }
