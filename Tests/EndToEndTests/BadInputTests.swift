@@ -35,6 +35,48 @@ struct BadInputTests {
         #expect(!FileManager.default.fileExists(atPath: sandbox.statePath))
     }
 
+    @Test(arguments: [("timeout: 5m", "timeout: 99999999999999999d"), ("concurrency: 2", "concurrency: 2\ntime_budget: 1e30s"),
+                      ("concurrency: 2", "concurrency: 2\nstop_grace: 4000d"),
+                      ("timeout: 5m", "timeout: 5m\n    retry: { attempts: 3, backoff: [99999999999999999d] }")])
+    func anAbsurdDurationIsRefusedWhereItIsWritten(from: String, to: String) throws {
+        try refuses(Self.good.replacingOccurrences(of: from, with: to), saying: ["pipeline.yml:", "at most 3650d"])
+    }
+
+    @Test func anAbsurdTimeBudgetOnTheCommandLineIsAUsageError() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        try sandbox.writePipeline(Self.good)
+        let result = try PipelineProcess.run(["run", "pipeline.yml", "--time-budget", "99999999999999999d"], in: sandbox.root)
+        #expect(result.status == 64, "\(result.error)")
+    }
+
+    /// A source that lists a size of 2^63 or more, and a stage whose progress says 1e19 bytes: the
+    /// listing fails naming the line (nothing dropped silently), the attempt fails saying why —
+    /// before, SIGILL, and every rerun crashed the same way.
+    @Test(arguments: [true, false])
+    func absurdNumbersFromStagesAreReportedNotTrapped(inTheListing: Bool) throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let listing: [[String: Any]] = inTheListing ? [["path": "/big.bin", "size": 1e19], ["path": "/ok.bin", "size": 3]] : [["path": "/ok.bin", "size": 3]]
+        try sandbox.writeListedPipeline(listing: listing, then: """
+              - name: report
+                run: progress-bytes
+            """)
+        try sandbox.write("/stages/progress-bytes", bytes: Array("""
+            #!/bin/sh
+            cat >/dev/null
+            echo '{"type":"progress","bytes":1e19,"total":1e19}'
+            echo '{"type":"result","status":"ok"}'
+            """.utf8))
+        chmod(sandbox.source + "/stages/progress-bytes", 0o755)
+        for _ in 0..<2 {
+            let result = try PipelineProcess.run(["run", "pipeline.yml", "--log-format", "plain"], in: sandbox.root,
+                                                 environment: ["PIPELINE_STAGES_PATH": sandbox.source + "/stages:" + PipelineProcess.repositoryRoot + "/stages"])
+            #expect(result.status == (inTheListing ? 69 : 1), "exit \(result.status): \(result.output) \(result.error)")
+            #expect((result.output + result.error).contains("2^63-1"), "\(result.output) \(result.error)")
+        }
+    }
+
     @Test func brokenYAMLNamesFileLineAndColumn() throws {
         try refuses("version: 1\nsource:\n  uses: local-list\n  with: [root: src\nstages: []\n", saying: ["pipeline.yml:5:", "invalid YAML"])
     }

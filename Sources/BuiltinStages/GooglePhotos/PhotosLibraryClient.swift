@@ -134,14 +134,16 @@ final class PhotosLibraryClient {
         case 409, 500...599: floor = settings.serverErrorWait
         default: return nil
         }
-        let asked = response.header("retry-after").flatMap(Double.init).map { TimeSpan(milliseconds: Int64($0 * 1000)) }
+        // From the server: clamped, never trusted to be a sane number.
+        let asked = response.header("retry-after").flatMap(Double.init).map { min(TimeSpan(seconds: $0), settings.maxWait) }
         return max(backoff(from: floor, attempt: attempt), asked ?? floor)
     }
 
     /// `floor` doubled per earlier try, at most `max_wait`.
     func backoff(from floor: TimeSpan, attempt: Int) -> TimeSpan {
-        let doubled = floor.milliseconds.multipliedReportingOverflow(by: 1 << min(attempt - 1, 20)).partialValue
-        return TimeSpan(milliseconds: min(doubled, max(settings.maxWait.milliseconds, floor.milliseconds)))
+        let doubled = floor.milliseconds.multipliedReportingOverflow(by: 1 << min(max(0, attempt - 1), 20))
+        let ceiling = max(settings.maxWait.milliseconds, floor.milliseconds)
+        return TimeSpan(milliseconds: doubled.overflow ? ceiling : min(doubled.partialValue, ceiling))
     }
 
     /// Sleeps, waking early (and throwing `interrupted`) when the stage must stop.

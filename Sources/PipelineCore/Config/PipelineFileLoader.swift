@@ -279,7 +279,7 @@ public struct PipelineFileLoader: Sendable {
         mutating func timeSpan(_ node: Node, key: String) throws -> TimeSpan {
             let text = try string(node, key: key)
             guard let value = TimeSpan(parsing: text) else {
-                throw location(node).error("'\(key)' must be a duration such as 90s, 5m, 2h or 5h30m, got '\(text)'")
+                throw location(node).error("'\(key)' must be a duration such as 90s, 5m, 2h or 5h30m, at most \(TimeSpan.longest), got '\(text)'")
             }
             return value
         }

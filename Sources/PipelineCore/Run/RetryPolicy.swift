@@ -32,7 +32,8 @@ public struct RetryPolicy: Sendable, Hashable {
             return attempt - 1 < waits.count ? waits[attempt - 1] : last
         case .exponential(let initial, let maximum, let jitter):
             let exponent = min(attempt - 1, 30)
-            let full = min(initial.milliseconds.multipliedReportingOverflow(by: 1 << exponent).partialValue, maximum.milliseconds)
+            let doubled = initial.milliseconds.multipliedReportingOverflow(by: 1 << exponent)
+            let full = max(0, min(doubled.overflow ? maximum.milliseconds : doubled.partialValue, maximum.milliseconds))
             guard jitter, full > 1 else { return TimeSpan(milliseconds: full) }
             return TimeSpan(milliseconds: Int64.random(in: (full / 2)...full, using: &random))
         }

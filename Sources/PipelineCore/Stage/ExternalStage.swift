@@ -39,7 +39,7 @@ public struct ExternalStage: Stage, SourceStage {
             switch ExternalStageMessage.parse(line) {
             case .progress(let bytes, let total): context.progress(bytes: bytes, total: total)
             case .log(let message), .text(let message): context.log(redactor.redact(message))
-            case .malformed(let problem): context.log("\(displayName): \(redactor.redact(problem))")
+            case .malformed(let problem): collected.setMalformed(problem)
             case .checkpoint(let values):
                 do { try context.saveCheckpoint(values) } catch { collected.setCheckpointFailure("\(error)") }
             case .item: context.log("\(displayName): ignored an item line (only a source lists items)")
@@ -51,6 +51,9 @@ public struct ExternalStage: Stage, SourceStage {
             throw StageFailure.retryable("could not record a checkpoint: \(failure)")
         }
         try throwIfStopped(exit)
+        if let problem = collected.malformed {
+            throw StageFailure.permanent("\(displayName) broke the stage protocol (stages/README.md): \(redactor.redact(problem))")
+        }
         let result = collected.result
         if exit.status == 0 {
             switch result {
@@ -77,11 +80,15 @@ public struct ExternalStage: Stage, SourceStage {
             case .item(let item): collected.addItem(item)
             case .result(let result): collected.setResult(result)
             case .log(let message), .text(let message): context.log(redactor.redact(message))
-            case .malformed(let problem): collected.setResult(.error(message: problem, retryable: false, badInput: false))
+            case .malformed(let problem): collected.setMalformed(problem)
             case .progress, .checkpoint: break
             }
         }, stderr: { context.log(redactor.redact($0)) })
         try throwIfStopped(exit)
+        // A listing that drops an entry must not succeed: the line is named, nothing is recorded.
+        if let problem = collected.malformed {
+            throw StageFailure.permanent("listing with \(displayName) gave a line it cannot use: \(redactor.redact(problem))")
+        }
         if case .error(let message, let retryable, _)? = collected.result {
             throw StageFailure(retryable ? .retryable : .permanent, "listing failed: \(redactor.redact(message))")
         }
@@ -126,8 +133,13 @@ private final class Collected: Sendable {
         var items: [SourceItem] = []
         var result: ExternalStageMessage.Result?
         var checkpointFailure: String?
+        /// The first line that broke the protocol: it fails the attempt (or the listing) whatever follows.
+        var malformed: String?
     }
     private let state = Mutex(State())
+
+    func setMalformed(_ problem: String) { state.withLock { $0.malformed = $0.malformed ?? problem } }
+    var malformed: String? { state.withLock { $0.malformed } }
 
     func addItem(_ item: SourceItem) { state.withLock { $0.items.append(item) } }
     func setResult(_ result: ExternalStageMessage.Result) { state.withLock { $0.result = result } }

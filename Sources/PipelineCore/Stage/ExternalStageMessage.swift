@@ -76,6 +76,12 @@ enum ExternalStageMessage {
         let type = object["type"]?.stringValue ?? (object["path"] != nil ? "item" : "")
         switch type {
         case "progress":
+            // A number out of range is the stage's mistake: reported, never a trap.
+            for key in ["bytes", "total"] where object[key] != nil && object[key] != .null {
+                guard let value = object[key]?.int64Value, value >= 0 else {
+                    return .malformed("progress \"\(key)\" must be a whole number from 0 to 2^63-1: \(trimmed)")
+                }
+            }
             return .progress(bytes: object["bytes"]?.int64Value ?? 0, total: object["total"]?.int64Value)
         case "log":
             return .log(object["message"]?.stringValue ?? "")
@@ -83,7 +89,7 @@ enum ExternalStageMessage {
             return .checkpoint(object["values"]?.objectValue ?? [:])
         case "item":
             guard let path = object["path"]?.stringValue, let size = object["size"]?.int64Value, size >= 0 else {
-                return .malformed("an item needs \"path\" and a non-negative \"size\": \(trimmed)")
+                return .malformed("an item needs \"path\" and a \"size\" that is a whole number from 0 to 2^63-1: \(trimmed)")
             }
             return .item(SourceItem(path: path, size: size, modified: object["modified"]?.stringValue,
                                     extra: object["extra"]?.objectValue ?? [:]))

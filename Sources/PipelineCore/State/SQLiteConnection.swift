@@ -127,7 +127,7 @@ enum SQLiteValue: Equatable {
     var integer: Int64? {
         switch self {
         case .integer(let value): return value
-        case .real(let value): return Int64(value)
+        case .real(let value): return CheckedNumber.int64(value)
         case .text(let value): return Int64(value)
         case .null: return nil
         }

@@ -139,6 +139,8 @@ public enum SeedStateFile {
 
     /// Python's `datetime.utcnow().isoformat()`: no zone, microseconds.
     static func timestamp(_ seconds: Double) -> String {
+        // A damaged state's time is shown as the epoch, never a trap.
+        let seconds = seconds.isFinite && abs(seconds) < 1e11 ? seconds : 0
         var whole = time_t(seconds.rounded(.down))
         var parts = tm()
         gmtime_r(&whole, &parts)

@@ -44,7 +44,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
     public var stringValue: String? {
         switch self {
         case .string(let value): return value
-        case .number(let value): return value.rounded() == value ? String(Int64(value)) : String(value)
+        case .number(let value): return value.rounded() == value ? CheckedNumber.int64(value).map { String($0) } ?? String(value) : String(value)
         case .bool(let value): return String(value)
         default: return nil
         }
@@ -52,7 +52,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
     public var int64Value: Int64? {
         switch self {
-        case .number(let value) where value.rounded() == value: return Int64(value)
+        case .number(let value) where value.rounded() == value: return CheckedNumber.int64(value)
         case .string(let value): return Int64(value)
         default: return nil
         }

@@ -6,7 +6,14 @@ public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible 
     public var milliseconds: Int64
 
     public init(milliseconds: Int64) { self.milliseconds = milliseconds }
-    public init(seconds: Double) { self.milliseconds = Int64((seconds * 1000).rounded()) }
+    /// Clamped to 0…`longest` (a nonsense value from a server never traps).
+    public init(seconds: Double) {
+        self.milliseconds = CheckedNumber.int64(seconds * 1000).map { min(max(0, $0), Self.longest.milliseconds) } ?? Self.longest.milliseconds
+    }
+
+    /// The longest duration accepted anywhere: ten years. Longer ones are surely mistakes, and
+    /// adding them to a clock could overflow.
+    public static let longest = TimeSpan(milliseconds: 3650 * 86_400_000)
 
     public var seconds: Double { Double(milliseconds) / 1000 }
     public var duration: Duration { .milliseconds(milliseconds) }
@@ -30,7 +37,9 @@ public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible 
             guard unit.milliseconds < smallestUnitSoFar else { return nil }
             smallestUnitSoFar = unit.milliseconds
             rest = rest.dropFirst(letters.count)
-            total += Int64((amount * Double(unit.milliseconds)).rounded())
+            guard let part = CheckedNumber.int64(amount * Double(unit.milliseconds)) else { return nil }
+            total = total.addingReportingOverflow(part).partialValue
+            guard total <= Self.longest.milliseconds else { return nil }
         }
         self.milliseconds = total
     }
