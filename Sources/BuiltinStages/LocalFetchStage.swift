@@ -11,7 +11,7 @@ struct LocalFetchStage: Stage {
         name: "local-fetch",
         summary: "copies the item into the work directory, resuming a partial copy at its byte offset",
         parameters: [
-            .init("root", "the directory the item paths are relative to (default: the source's root)"),
+            .init("root", folder: .source, "the directory the item paths are relative to (default: the source's root)"),
             .init("rate_limit", "bytes per second at most, such as 20MB"),
         ],
         factory: .item { setup in

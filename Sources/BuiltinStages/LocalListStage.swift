@@ -10,7 +10,7 @@ struct LocalListStage: SourceStage {
     static let descriptor = StageDescriptor(
         name: "local-list",
         summary: "lists the files under a local directory (source)",
-        parameters: [.init("root", required: true, "the directory to list")],
+        parameters: [.init("root", required: true, folder: .source, "the directory to list")],
         factory: .source { setup in LocalListStage(root: try setup.path("root")) }
     )
 

@@ -11,7 +11,7 @@ struct LocalUploadStage: Stage {
         name: "local-upload",
         summary: "copies the item into a destination tree (atomic, idempotent, never overwrites)",
         parameters: [
-            .init("destination", required: true, "the directory to copy into"),
+            .init("destination", required: true, folder: .destination, "the directory to copy into"),
             .init("rate_limit", "bytes per second at most, such as 20MB"),
         ],
         factory: .item { setup in

@@ -88,7 +88,7 @@ struct StateRebuildCommand: AsyncParsableCommand {
             let pipeline = try PipelineLoading.loader().load(path: file)
             let session = try PipelineSession.forWriting(pipeline: pipeline, stateOverride: state, create: true)
             defer { try? session.close() }
-            try session.store.setMetadata("pipeline", pipeline.name)
+            try session.claim(for: pipeline)
             let redactor = SecretRedactor(secrets: pipeline.secrets)
             let report = try await StateRebuilder(catalog: BuiltinStageCatalog()).rebuild(pipeline, store: session.store) { line in
                 print(redactor.redact(line))

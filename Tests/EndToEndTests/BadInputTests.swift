@@ -77,6 +77,44 @@ struct BadInputTests {
         }
     }
 
+    @Test(arguments: [
+        ("workdir: work", "workdir: dest", "cleanup would delete what was backed up"),
+        ("workdir: work", "workdir: src/work", "cleanup would delete source files"),
+        ("with: { destination: dest }", "with: { destination: src/backup }", "list its own backups"),
+        ("state: test.state", "state: work/test.state", "state file"),
+        ("with: { root: src }", "with: { root: . }", "contains"),
+    ])
+    func overlappingFoldersAreRefusedWhereTheyAreWritten(from: String, to: String, saying: String) throws {
+        try refuses(Self.good.replacingOccurrences(of: from, with: to), saying: ["pipeline.yml:", saying])
+    }
+
+    @Test func aDestinationThatIsALinkToTheWorkDirectoryIsRefusedAndSoIsWorkdirOnTheCommandLine() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        try FileManager.default.createDirectory(atPath: sandbox.root + "/work", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: sandbox.root + "/backup", withDestinationPath: sandbox.root + "/work")
+        try sandbox.writePipeline(Self.good.replacingOccurrences(of: "with: { destination: dest }", with: "with: { destination: backup }"))
+        let linked = try PipelineProcess.run(["validate", "pipeline.yml"], in: sandbox.root)
+        #expect(linked.status == 78 && linked.error.contains("cleanup would delete what was backed up"), "\(linked.error)")
+        try sandbox.writePipeline(Self.good)
+        let overridden = try PipelineProcess.run(["run", "pipeline.yml", "--workdir", "dest"], in: sandbox.root)
+        #expect(overridden.status == 78 && overridden.error.contains("cleanup would delete what was backed up"), "\(overridden.error)")
+        #expect(!FileManager.default.fileExists(atPath: sandbox.statePath))
+    }
+
+    @Test func anotherPipelinesStateIsRefusedWith65() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        _ = try sandbox.makeFiles(count: 2, sizes: 10...20)
+        try sandbox.writePipeline("name: photos\n" + Self.good)
+        #expect(try PipelineProcess.run(["run", "pipeline.yml"], in: sandbox.root).status == 0)
+        try sandbox.writePipeline("name: videos\n" + Self.good.replacingOccurrences(of: "with: { destination: dest }", with: "with: { destination: dest2 }"))
+        let refused = try PipelineProcess.run(["run", "pipeline.yml"], in: sandbox.root)
+        #expect(refused.status == 65, "\(refused.error)")
+        #expect(refused.error.contains("belongs to the pipeline 'photos'") && refused.error.contains("its own state file"), "\(refused.error)")
+        #expect(!FileManager.default.fileExists(atPath: sandbox.root + "/dest2"), "the other pipeline ran on the state")
+    }
+
     @Test func brokenYAMLNamesFileLineAndColumn() throws {
         try refuses("version: 1\nsource:\n  uses: local-list\n  with: [root: src\nstages: []\n", saying: ["pipeline.yml:5:", "invalid YAML"])
     }

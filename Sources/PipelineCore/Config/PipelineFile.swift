@@ -28,6 +28,8 @@ public struct PipelineFile: Sendable {
     /// `run --fresh`: the user accepts that the destination may already hold what this state does
     /// not know about (a lost state), and so duplicates; destinations refuse to start otherwise.
     public var fresh = false
+    /// Where top-level keys (`workdir`, `state`) were written, for errors about their values.
+    public var keyLocations: [String: SourceLocation] = [:]
 }
 
 /// What a step of the pipeline runs: a built-in stage or an executable.

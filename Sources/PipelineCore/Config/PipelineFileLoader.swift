@@ -115,12 +115,16 @@ public struct PipelineFileLoader: Sendable {
                 }
                 stages.append(stage)
             }
-            let pipeline = PipelineFile(
+            var pipeline = PipelineFile(
                 path: path, version: 1, name: name, statePath: statePath, workdir: workdir,
                 concurrency: concurrency, timeBudget: timeBudget, maxFailures: maxFailures, diskBudget: diskBudget, stopGrace: stopGrace,
                 source: source, stages: stages, secrets: secrets
             )
-            if !loader.lenient { try StageFactory(catalog: loader.catalog).checkAll(in: pipeline) }
+            for key in ["workdir", "state"] { if let node = top[key] { pipeline.keyLocations[key] = location(node) } }
+            if !loader.lenient {
+                try StageFactory(catalog: loader.catalog).checkAll(in: pipeline)
+                try FolderLayout.check(pipeline, catalog: loader.catalog)
+            }
             return pipeline
         }
 

@@ -60,15 +60,17 @@ public struct PipelineRunner: Sendable {
     }
 
     public func run(_ pipeline: PipelineFile) async throws -> ExitStatus {
+        // Again after the command line's --workdir and --state.
+        try FolderLayout.check(pipeline, catalog: catalog)
         let session = try PipelineSession.forWriting(pipeline: pipeline, stateOverride: nil, create: true)
         defer { try? session.close() }
+        try session.claim(for: pipeline)
         do {
             try FileManager.default.createDirectory(atPath: pipeline.workdir, withIntermediateDirectories: true)
         } catch {
             throw PipelineError(.io, "cannot create the work directory '\(pipeline.workdir)': \(error.localizedDescription)")
         }
         try session.store.setMetadata(PipelineSession.maxFailuresKey, String(pipeline.maxFailures))
-        try session.store.setMetadata("pipeline", pipeline.name)
         let factory = StageFactory(catalog: catalog)
         let source = try factory.source(for: pipeline)
         let steps = try pipeline.stages.map { PipelineStep(definition: $0, stage: try factory.stage($0, in: pipeline)) }

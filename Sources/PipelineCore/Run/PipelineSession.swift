@@ -39,5 +39,17 @@ public struct PipelineSession: Sendable {
 
     static let maxFailuresKey = "max_failures"
 
+    /// Refuses a state that another pipeline made (its files would never be processed here, and
+    /// its records would be taken for this pipeline's); then records this pipeline as the owner.
+    public func claim(for pipeline: PipelineFile) throws {
+        if let owner = try store.metadata(Self.ownerKey), owner != pipeline.name {
+            throw PipelineError(.badData, "the state '\(statePath)' belongs to the pipeline '\(owner)', not to '\(pipeline.name)' (\(pipeline.path))",
+                                hint: "give each pipeline its own state file (state: in the file, or --state); a state is never shared")
+        }
+        try store.setMetadata(Self.ownerKey, pipeline.name)
+    }
+
+    static let ownerKey = "pipeline"
+
     public func close() throws { try store.close() }
 }

@@ -5,10 +5,13 @@ public struct StageDescriptor: Sendable {
         public var name: String
         public var isRequired: Bool
         public var summary: String
+        /// A folder the stage reads from or writes to: it must not overlap the others (`FolderLayout`).
+        public var folder: FolderLayout.Role?
 
-        public init(_ name: String, required: Bool = false, _ summary: String) {
+        public init(_ name: String, required: Bool = false, folder: FolderLayout.Role? = nil, _ summary: String) {
             self.name = name
             self.isRequired = required
+            self.folder = folder
             self.summary = summary
         }
     }
