@@ -41,6 +41,9 @@ public struct PipelineFileLoader: Sendable {
         return try parse(text, path: absolutePath, displayName: path)
     }
 
+    /// The most values a pipeline file may stand for, aliases expanded.
+    static let valueLimit = 100_000
+
     /// Parses pipeline text; `displayName` is used in messages, `path` for resolving relative paths.
     public func parse(_ text: String, path: String, displayName: String) throws -> PipelineFile {
         let root: Node
@@ -51,6 +54,12 @@ public struct PipelineFileLoader: Sendable {
             root = composed
         } catch let error as YamlError {
             throw Self.describe(error, file: displayName)
+        }
+        // Aliases share nodes, so a small file can stand for billions of values ("billion laughs"):
+        // counted with an early stop before anything walks the tree.
+        if YAMLSize.exceeds(root, limit: Self.valueLimit) {
+            throw PipelineError(.configuration, "\(displayName): the file stands for more than \(Self.valueLimit) values once its YAML aliases (*name) are expanded",
+                                hint: "a pipeline file needs few values; write repeated parts out, or use fewer aliases")
         }
         var reader = Reader(file: displayName, baseDirectory: (path as NSString).deletingLastPathComponent, loader: self)
         return try reader.pipeline(from: root, path: path)
