@@ -81,6 +81,16 @@ public struct PipelineRunner: Sendable {
             orchestrator.requestStop(.signal, reason: "\(name) received; stopping running stages and saving the state")
         }
         defer { trap.cancel() }
+        let watch = session.lock.map { lock in
+            Task {
+                // A state deleted or replaced during the run would go on being written to a file
+                // nobody can open again: stop, and write it back below.
+                while !Task.isCancelled, lock.stateFileIsInPlace { try await Task.sleep(for: .seconds(1)) }
+                guard !Task.isCancelled else { return }
+                orchestrator.requestStop(.stateUnwritable, reason: "the state file '\(pipeline.statePath)' was deleted or replaced during the run")
+            }
+        }
+        defer { watch?.cancel() }
         let outcome: RunOutcome
         do {
             outcome = try await orchestrator.run()
@@ -88,9 +98,20 @@ public struct PipelineRunner: Sendable {
             reporter.finish()
             throw error
         }
+        if let lock = session.lock, !lock.stateFileIsInPlace { try restore(session, reporter: reporter) }
         reporter.finish()
         try session.close()
         return outcome.exitStatus
+    }
+
+    /// Writes the state this run kept open back where it belongs (or beside a file that replaced it).
+    private func restore(_ session: PipelineSession, reporter: any Reporter) throws {
+        let path = session.statePath
+        let target = FileManager.default.fileExists(atPath: path) ? path + ".recovered-\(Int(Date().timeIntervalSince1970))" : path
+        try session.store.saveCopy(to: target)
+        reporter.report(.warning(target == path
+            ? "the state file '\(path)' was deleted during the run; it was written back from the open copy, nothing is lost"
+            : "the state file '\(path)' was replaced during the run; this run's state is in '\(target)' (check which one to keep)"))
     }
 
     /// Lists the source and says what a run would do for each item, changing nothing.

@@ -21,6 +21,7 @@ public struct PipelineSession: Sendable {
         let path = try statePath(pipeline: pipeline, override: stateOverride)
         let lock = try StateLock(statePath: path)
         let store = try SQLiteStateStore(path: path, create: create)
+        if FileManager.default.fileExists(atPath: path) { try lock.holdStateFile() }
         return PipelineSession(pipeline: pipeline, statePath: path, store: store, lock: lock, maxFailures: try maxFailures(pipeline, store))
     }
 

@@ -421,6 +421,11 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
+    /// Writes a consistent copy of the whole state to `path` (which must not exist).
+    public func saveCopy(to path: String) throws {
+        try withDatabase { database in _ = try database.query("VACUUM INTO ?", [.text(path)]) }
+    }
+
     public func close() throws {
         connection.withLock { database in
             guard let open = database else { return }

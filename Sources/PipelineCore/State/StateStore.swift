@@ -35,6 +35,9 @@ public protocol StateStore: Sendable {
     /// Sets (or, for nil, removes) several keys in one transaction: all or none.
     func setMetadata(_ changes: [String: String?]) throws
 
+    /// Writes a consistent copy of the whole state to a new file at `path`.
+    func saveCopy(to path: String) throws
+
     /// Flushes and closes; afterwards the state is one self-contained file.
     func close() throws
 }
