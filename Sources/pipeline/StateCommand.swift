@@ -56,9 +56,22 @@ struct StateImportCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let session = try PipelineSession.forWriting(pipeline: try location.loadPipeline(), stateOverride: location.state, create: true)
+            let pipeline = try location.loadPipeline()
+            let statePath = try PipelineSession.statePath(pipeline: pipeline, override: location.state)
+            let existed = FileManager.default.fileExists(atPath: statePath)
+            let session = try PipelineSession.forWriting(pipeline: pipeline, stateOverride: location.state, create: true)
             defer { try? session.close() }
-            let result = try SeedStateFile.importFile(file, into: session.store)
+            let result: (imported: Int, kept: Int)
+            do {
+                result = try SeedStateFile.importFile(file, into: session.store)
+            } catch {
+                // A state this import created holds nothing: it must not stay behind looking like one.
+                if !existed {
+                    try? session.close()
+                    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: statePath + suffix) }
+                }
+                throw error
+            }
             print("imported \(result.imported) items from \(file)" + (result.kept > 0 ? "; \(result.kept) already completed here were kept" : ""))
             print(try StatusReport.text(session.store, maxFailures: session.maxFailures))
             return .success

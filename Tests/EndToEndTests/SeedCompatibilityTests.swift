@@ -33,6 +33,15 @@ struct SeedCompatibilityTests {
         #expect(Set((object["stats"] as? [String: Any] ?? [:]).keys) == Set((original["stats"] as? [String: Any] ?? [:]).keys))
     }
 
+    @Test func aFailedImportLeavesNoEmptyStateBehind() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        try "{ not json".write(toFile: sandbox.root + "/upload_state.json", atomically: true, encoding: .utf8)
+        let result = try PipelineProcess.run(["state", "import", "upload_state.json", "--state", "new.state"], in: sandbox.root)
+        #expect(result.status != 0)
+        #expect(!FileManager.default.fileExists(atPath: sandbox.root + "/new.state"), "a failed import left a state file")
+    }
+
     @Test func aSeedFileGivenAsStateIsRefusedWithTheImportHint() throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }

@@ -20,6 +20,24 @@ struct StateStoreTests {
         }
     }
 
+    @Test func aStateOfAnotherSchemaIsRefusedAndLeftUntouched() throws {
+        let path = directory + "/future.state"
+        let store = try SQLiteStateStore(path: path)
+        try store.close()
+        let connection = try SQLiteConnection(path: path, readOnly: false)
+        _ = try connection.query("UPDATE meta SET value = '2' WHERE key = 'schema'")
+        connection.close()
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let error = refusal(path)
+        #expect(error?.code == .badData && error?.message.contains("schema 2") == true, "\(String(describing: error))")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+    }
+
+    @Test func whereSomethingIsFoundIsNotASecretButWhatUnlocksItIs() {
+        #expect(!SecretRedactor.looksSecret("token_url") && !SecretRedactor.looksSecret("GOOGLE_TOKEN_URL"))
+        #expect(SecretRedactor.looksSecret("refresh_token") && SecretRedactor.looksSecret("GOOGLE_CLIENT_SECRET") && SecretRedactor.looksSecret("api_key"))
+    }
+
     @Test func transitionsSurviveReopeningAndCloseLeavesOneFile() async throws {
         let path = directory + "/a.state"
         let store = try SQLiteStateStore(path: path)

@@ -39,9 +39,11 @@ public struct SecretRedactor: Sendable {
 
     private static let secretWords = ["password", "passwd", "secret", "token", "key", "credential", "auth"]
 
-    /// Whether a parameter or variable name suggests it holds a secret.
+    /// Whether a parameter or variable name suggests it holds a secret. Where something is to be
+    /// found (`token_url`, `GOOGLE_TOKEN_URL`) is not: masking it would hide every message naming it.
     public static func looksSecret(_ name: String) -> Bool {
         let lowered = name.lowercased()
+        if ["url", "uri"].contains(lowered.split(whereSeparator: { $0 == "_" || $0 == "-" }).last.map(String.init) ?? "") { return false }
         return secretWords.contains { lowered.contains($0) }
     }
 }

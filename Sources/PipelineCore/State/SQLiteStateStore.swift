@@ -97,6 +97,9 @@ public final class SQLiteStateStore: StateStore {
                 problem = "is damaged (SQLite integrity check: \(check ?? "no answer"))"
             } else if try database.query("SELECT value FROM meta WHERE key = 'format'").first?.first?.text != formatMarker {
                 problem = "is a SQLite database but not a pipeline state"
+            } else if let schema = try database.query("SELECT value FROM meta WHERE key = 'schema'").first?.first?.text, schema != schemaVersion {
+                // Written by another version of pipeline: its tables may mean other things.
+                problem = "has state schema \(schema), and this pipeline reads schema \(schemaVersion) only (made by another version of pipeline?)"
             } else {
                 problem = nil
             }
