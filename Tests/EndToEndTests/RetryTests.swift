@@ -39,6 +39,29 @@ struct RetryTests {
         #expect((try sandbox.status()["summary"] as? [String: Any])?["completed"] as? Int == 1)
     }
 
+    /// The service down for three runs: each run stops (69) once several items in a row cannot get
+    /// through, and no item spends its failures on it (before: all given up, the 4th run exit 0).
+    @Test func anOutageStopsTheRunWithoutSpendingAnyItemsFailures() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let paths = try sandbox.makeFiles(count: 6, sizes: 100...100)
+        try sandbox.writeFetchPipeline(then: """
+              - name: flaky
+                run: flaky
+                with: { counter: counter, fail_times: -1, exit_status: 75 }
+                retry: { attempts: 2, backoff: [0s] }
+            """, settings: "max_failures: 2\nconcurrency: 2")
+        let environment = ["PIPELINE_STAGES_PATH": PipelineProcess.repositoryRoot + "/stages"]
+        for _ in 0..<3 {
+            let result = try PipelineProcess.run(["run", "pipeline.yml", "--log-format", "plain"], in: sandbox.root, environment: environment)
+            #expect(result.status == 69, "\(result.output)")
+            #expect(result.output.contains("the service seems down"), "\(result.output)")
+        }
+        let items = try sandbox.statusItems()
+        #expect(paths.allSatisfy { (items[$0]?["failures"] as? Int) == 0 }, "\(items.mapValues { $0["failures"] ?? "?" })")
+        #expect(!items.values.contains { $0["status"] as? String == "given_up" })
+    }
+
     @Test func aStageThatAlwaysFailsIsCountedAcrossRunsSkippedAtMaxFailuresAndBackAfterRetry() throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }

@@ -47,6 +47,8 @@ public struct RunOutcome: Sendable, Equatable, Codable {
         /// The destination already holds uploads of this pipeline that the state does not know of
         /// (a lost or stale state): going on would upload them again.
         case destinationHasUploads = "destination_has_uploads"
+        /// Every try of a stage failed, across several items, with no success: a service is down.
+        case outage
     }
 
     public var completed = 0
@@ -70,7 +72,7 @@ public struct RunOutcome: Sendable, Equatable, Codable {
         switch stoppedBy {
         case .stateUnwritable?: return .ioError
         case .notAuthorized?: return .notAuthorized
-        case .destinationFull?: return .unavailable
+        case .destinationFull?, .outage?: return .unavailable
         case .destinationHasUploads?: return .configuration
         default: break
         }

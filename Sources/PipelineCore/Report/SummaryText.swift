@@ -57,6 +57,7 @@ public enum SummaryText {
         case .quotaExhausted?: line += " — stopped: the destination's daily quota is used up; run again after it resets"
         case .notAuthorized?: line += " — stopped: the destination refused the credentials; re-authorise, then run again"
         case .destinationFull?: line += " — stopped: the destination's storage is full; free space, then run again"
+        case .outage?: line += " — stopped: a service seems down (see above); nothing was counted as failed, run again later"
         case .destinationHasUploads?: line += " — stopped: the destination holds uploads this state does not know of (see above)"
         case nil: break
         }

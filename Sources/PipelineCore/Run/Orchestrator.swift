@@ -16,6 +16,10 @@ public final class Orchestrator: Sendable {
     public let stop = StopSignal()
     private let stopCause = Mutex<RunOutcome.StopCause?>(nil)
     private let diskBudget: DiskBudget?
+    /// Watches for an outage: set up once the run knows how many items it has.
+    private let breaker = Mutex(CircuitBreaker(items: 0))
+    /// Items failed in this run (their failure is taken back if the circuit opens).
+    private let failedThisRun = Mutex<Set<String>>([])
 
     public init(settings: RunSettings, source: any SourceStage, steps: [PipelineStep], store: any StateStore, reporter: any Reporter) {
         self.settings = settings
@@ -63,6 +67,7 @@ public final class Orchestrator: Sendable {
         let work = try prepare(listed)
         outcome.skipped += work.skippedNow
         outcome.givenUp = work.givenUp.count
+        breaker.withLock { $0 = CircuitBreaker(items: work.items.count) }
 
         await withTaskGroup(of: ItemEnd.self) { group in
             var queue = work.items.makeIterator()
@@ -84,6 +89,11 @@ public final class Orchestrator: Sendable {
                 startNext()
             }
             while queue.next() != nil { outcome.notStarted += 1 }
+        }
+        if let trip = breaker.withLock({ $0.trip }) {
+            let forgiven = try forgive(trip)
+            outcome.failed -= forgiven
+            outcome.left += forgiven
         }
         // Items given up in this run join those given up before.
         let givenUpNow = try work.givenUp + (store.allItems().filter {
@@ -208,6 +218,36 @@ public final class Orchestrator: Sendable {
         return Work(items: items, skippedNow: tooLarge.count, givenUp: givenUp)
     }
 
+    /// The circuit opened: the failures this run counted for the items of the streak were the
+    /// outage's, not theirs. Returns how many were taken back.
+    private func forgive(_ trip: CircuitBreaker.Trip) throws -> Int {
+        let failed = failedThisRun.withLock { $0 }
+        let forgiven = trip.items.filter(failed.contains)
+        if !forgiven.isEmpty { try store.commitSynchronously(forgiven.map { .itemFailureForgiven(path: $0) }) }
+        return forgiven.count
+    }
+
+    /// Feeds the circuit breaker one attempt's outcome; opens the circuit (stops the run) on an outage.
+    private func watchForOutage(_ result: Result<StageResult, StageFailure>, stage: String, path: String) {
+        let trip = breaker.withLock { breaker -> CircuitBreaker.Trip? in
+            switch result {
+            case .success: breaker.answered(stage: stage)
+            case .failure(let failure) where failure.kind == .retryable:
+                return breaker.failedToReach(stage: stage, item: path, error: failure.message)
+            case .failure(let failure) where failure.kind == .permanent || failure.kind == .badInput:
+                breaker.answered(stage: stage)
+            case .failure: break
+            }
+            return nil
+        }
+        guard let trip else { return }
+        requestStop(.outage, reason: """
+            every try of stage '\(stage)' failed for \(trip.items.count) different items in a row, with no success \
+            (last: \(settings.redactor.redact(trip.error))): the service seems down, not the items. Nothing is counted \
+            as failed; run again once it is back
+            """)
+    }
+
     /// Stops external stages that a killed run left behind, so two copies never work on one item.
     private func reapOrphanedProcesses() {
         guard let items = try? store.allItems().filter({ $0.status == .inProgress }) else { return }
@@ -269,7 +309,9 @@ public final class Orchestrator: Sendable {
                 reporter.report(.stageStarted(path: path, stage: step.name, attempt: attempt))
                 let checkpoint = attempt > 1 ? try store.stageRecords(for: path)[step.name]?.checkpoint : records[step.name]?.checkpoint
                 let began = ContinuousClock.now
-                switch await attemptStage(step, item: item, attempt: attempt, workPath: workPath, records: records, checkpoint: checkpoint) {
+                let attemptResult = await attemptStage(step, item: item, attempt: attempt, workPath: workPath, records: records, checkpoint: checkpoint)
+                watchForOutage(attemptResult, stage: step.name, path: path)
+                switch attemptResult {
                 case .success(.done(let stageOutputs)):
                     let outputs = settings.redactor.redact(stageOutputs)
                     var record = StageRecord(stage: step.name, status: .done, outputs: outputs)
@@ -331,6 +373,7 @@ public final class Orchestrator: Sendable {
                     .stageAttemptFailed(path: path, stage: step.name, attempt: journey.attempt, error: error),
                     .itemFailed(path: path, stage: step.name, error: error),
                 ])
+                failedThisRun.withLock { _ = $0.insert(path) }
                 let failures = try store.item(path)?.failures ?? 1
                 reporter.report(.itemFailed(path: path, stage: step.name, error: error, failures: failures,
                                             givenUp: failures >= settings.maxFailures))

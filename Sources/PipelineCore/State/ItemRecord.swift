@@ -85,6 +85,9 @@ public enum StateTransition: Sendable, Equatable {
     case itemCompleted(path: String, stage: String?)
     case itemFailed(path: String, stage: String, error: String)
     case itemSkipped(path: String, reason: String)
+    /// Takes back a failure this run counted (it was an outage, not the item): one failed run
+    /// less, and the item is unfinished again.
+    case itemFailureForgiven(path: String)
 }
 
 /// What recording a listing changed.

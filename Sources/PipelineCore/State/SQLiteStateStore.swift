@@ -229,6 +229,10 @@ public final class SQLiteStateStore: StateStore {
                 UPDATE items SET status = 'failed', stage = ?, failures = failures + 1, last_error = ?,
                     first_failed = COALESCE(first_failed, ?), last_failed = ?, updated_at = ? WHERE path = ?
                 """, [.text(stage), .text(error), .real(now), .real(now), .real(now), .text(path)])
+        case .itemFailureForgiven(let path):
+            try database.query("""
+                UPDATE items SET status = 'in_progress', failures = MAX(0, failures - 1), updated_at = ? WHERE path = ? AND status = 'failed'
+                """, [.real(now), .text(path)])
         case .itemSkipped(let path, let reason):
             try database.query("UPDATE items SET status = 'skipped', skip_reason = ?, updated_at = ? WHERE path = ?",
                                [.text(reason), .real(now), .text(path)])
