@@ -37,6 +37,7 @@ public struct ExternalStage: Stage, SourceStage {
             try? context.events.processStarted(pid: pid)
         }, line: { line in
             switch ExternalStageMessage.parse(line) {
+            case .skippedItem: context.log("\(displayName): ignored an item line (only a source lists items)")
             case .progress(let bytes, let total): context.progress(bytes: bytes, total: total)
             case .log(let message), .text(let message): context.log(redactor.redact(message))
             case .malformed(let problem): context.log("\(displayName): \(redactor.redact(problem))")
@@ -45,12 +46,13 @@ public struct ExternalStage: Stage, SourceStage {
             case .item: context.log("\(displayName): ignored an item line (only a source lists items)")
             case .result(let result): collected.setResult(result)
             }
-        }, stderr: { context.log(redactor.redact($0)) })
+        }, overlong: collected.setOverlongLine, stderr: { context.log(redactor.redact($0)) })
 
         if let failure = collected.checkpointFailure {
             throw StageFailure.retryable("could not record a checkpoint: \(failure)")
         }
         try throwIfStopped(exit)
+        try throwIfOverlong(collected)
         let result = collected.result
         if exit.status == 0 {
             switch result {
@@ -75,13 +77,15 @@ public struct ExternalStage: Stage, SourceStage {
         let exit = try await execute(request: request, stop: context.stop, started: { _ in }, line: { line in
             switch ExternalStageMessage.parse(line) {
             case .item(let item): collected.addItem(item)
+            case .skippedItem(let reason): context.log("\(displayName): skipped \(redactor.redact(reason))")
             case .result(let result): collected.setResult(result)
             case .log(let message), .text(let message): context.log(redactor.redact(message))
             case .malformed(let problem): collected.setResult(.error(message: problem, retryable: false, badInput: false))
             case .progress, .checkpoint: break
             }
-        }, stderr: { context.log(redactor.redact($0)) })
+        }, overlong: collected.setOverlongLine, stderr: { context.log(redactor.redact($0)) })
         try throwIfStopped(exit)
+        try throwIfOverlong(collected)
         if case .error(let message, let retryable, _)? = collected.result {
             throw StageFailure(retryable ? .retryable : .permanent, "listing failed: \(redactor.redact(message))")
         }
@@ -92,11 +96,36 @@ public struct ExternalStage: Stage, SourceStage {
         return collected.items
     }
 
+    /// Runs the executable on `request`. A stdout line over the limit goes to `overlong` (it fails
+    /// the attempt: it may have been the result); a stderr one is dropped with a warning.
     private func execute(request: JSONValue, stop: StopSignal, started: @escaping @Sendable (Int32) async -> Void,
-                         line: @escaping @Sendable (String) -> Void, stderr: @escaping @Sendable (String) -> Void) async throws -> ChildProcess.Exit {
+                         line: @escaping @Sendable (String) -> Void, overlong: @escaping @Sendable (Int) -> Void,
+                         stderr: @escaping @Sendable (String) -> Void) async throws -> ChildProcess.Exit {
         let child = ChildProcess(executable: executable)
-        return try await child.run(input: Data((request.jsonText() + "\n").utf8), stop: stop, grace: stopGrace,
-                                   started: started, stdoutLine: line, stderrLine: stderr)
+        let displayName = displayName
+        return try await child.run(input: Data((request.jsonText() + "\n").utf8), stop: stop, grace: stopGrace, started: started,
+            stdout: { piece in
+                switch piece {
+                case .line(let text): line(text)
+                case .overlong(let bytes): overlong(bytes)
+                }
+            },
+            stderr: { piece in
+                switch piece {
+                case .line(let text): stderr(text)
+                case .overlong(let bytes):
+                    stderr("\(displayName) wrote a line longer than \(Self.lineLimitText) on stderr (\(bytes) bytes without a newline); it was dropped")
+                }
+            })
+    }
+
+    private static let lineLimitText = "\(LineSplitter.standardLimit >> 20) MiB"
+
+    private func throwIfOverlong(_ collected: Collected) throws {
+        guard let bytes = collected.overlongLine else { return }
+        throw StageFailure.permanent("\(displayName) printed a line longer than \(Self.lineLimitText) on stdout (\(bytes) bytes without "
+            + "a newline), the most a protocol line may hold, so its messages could not be trusted: print one JSON message "
+            + "per line, and progress bars on stderr")
     }
 
     private func throwIfStopped(_ exit: ChildProcess.Exit) throws {
@@ -126,6 +155,7 @@ private final class Collected: Sendable {
         var items: [SourceItem] = []
         var result: ExternalStageMessage.Result?
         var checkpointFailure: String?
+        var overlongLine: Int?
     }
     private let state = Mutex(State())
 
@@ -133,6 +163,9 @@ private final class Collected: Sendable {
     func setResult(_ result: ExternalStageMessage.Result) { state.withLock { $0.result = result } }
     func setCheckpointFailure(_ failure: String) { state.withLock { $0.checkpointFailure = failure } }
     var checkpointFailure: String? { state.withLock { $0.checkpointFailure } }
+    /// The length of the first stdout line over the limit.
+    func setOverlongLine(_ bytes: Int) { state.withLock { $0.overlongLine = $0.overlongLine ?? bytes } }
+    var overlongLine: Int? { state.withLock { $0.overlongLine } }
     var items: [SourceItem] { state.withLock { $0.items } }
     var result: ExternalStageMessage.Result? { state.withLock { $0.result } }
 }

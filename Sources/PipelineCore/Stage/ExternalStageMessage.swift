@@ -56,6 +56,8 @@ enum ExternalStageMessage {
         case log(String)
         case checkpoint([String: JSONValue])
         case item(SourceItem)
+        /// An item that cannot be one (a NUL byte in its path): left out, for this reason.
+        case skippedItem(String)
         case result(Result)
         /// Not JSON or not a known message: logged as it is.
         case text(String)
@@ -84,6 +86,10 @@ enum ExternalStageMessage {
         case "item":
             guard let path = object["path"]?.stringValue, let size = object["size"]?.int64Value, size >= 0 else {
                 return .malformed("an item needs \"path\" and a non-negative \"size\": \(trimmed)")
+            }
+            // A file name cannot hold NUL, and C strings would cut the path there: never a truncated path.
+            guard !path.utf8.contains(0) else {
+                return .skippedItem("the item '\(path.replacingOccurrences(of: "\u{0}", with: "\\0"))': its path holds a NUL byte, which no file name can; fix the source's listing")
             }
             return .item(SourceItem(path: path, size: size, modified: object["modified"]?.stringValue,
                                     extra: object["extra"]?.objectValue ?? [:]))
