@@ -89,6 +89,11 @@ final class ChildProcess: Sendable {
     /// Held while a stage's pipes are made and it is started, so no other stage starts holding them.
     private static let spawning = Mutex<Void>(())
 
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later; Swift's Glibc module does not declare it).
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    nonisolated(unsafe) private static let addCloseFrom: AddCloseFrom? =
+        dlsym(nil, "posix_spawn_file_actions_addclosefrom_np").map { unsafeBitCast($0, to: AddCloseFrom.self) }
+
     /// The exit status or signal a `waitpid` status holds.
     static func exit(fromWaitStatus status: Int32) -> Exit {
         let signal = status & 0x7f
@@ -105,6 +110,9 @@ final class ChildProcess: Sendable {
         posix_spawn_file_actions_adddup2(&actions, pipes.stdin.read, 0)
         posix_spawn_file_actions_adddup2(&actions, pipes.stdout.write, 1)
         posix_spawn_file_actions_adddup2(&actions, pipes.stderr.write, 2)
+        // Nothing else of ours reaches the stage: a descriptor opened without close-on-exec (our
+        // own stdout's duplicate, say) would keep whoever reads our output waiting for the stage.
+        _ = Self.addCloseFrom?(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
