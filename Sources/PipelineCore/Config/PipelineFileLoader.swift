@@ -208,6 +208,11 @@ public struct PipelineFileLoader: Sendable {
             }
         }
 
+        static func isDirectory(_ path: String) -> Bool {
+            var directory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
+        }
+
         mutating func executablePath(_ node: Node) throws -> String {
             let value = try string(node, key: "run")
             if loader.lenient { return PathResolver.absolute(value, relativeTo: baseDirectory) }
@@ -219,8 +224,11 @@ public struct PipelineFileLoader: Sendable {
                     + loader.stageSearchPath
                 candidates = candidates.map { PathResolver.absolute(value, relativeTo: $0) }
             }
-            if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+            if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) && !Self.isDirectory($0) }) {
                 return found
+            }
+            if let directory = candidates.first(where: Self.isDirectory) {
+                throw location(node).error("'\(directory)' is a directory, not an executable", hint: "name the program inside it in 'run:'")
             }
             if let present = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) {
                 throw location(node).error("'\(present)' is not executable", hint: "chmod +x '\(present)'")

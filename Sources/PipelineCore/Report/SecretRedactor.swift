@@ -9,7 +9,11 @@ public struct SecretRedactor: Sendable {
     public init(secrets: some Sequence<String>) {
         // Longest first, so a secret containing another is masked whole. Very short values would
         // mask ordinary words, so they are left (a three-character password is not a secret anyway).
-        self.secrets = Set(secrets).filter { $0.count >= 4 }.sorted { $0.count > $1.count }
+        // A multi-line secret (a key file) reaches a log line by line: each of its lines is a secret too.
+        let lines = secrets.flatMap { secret in
+            secret.contains(where: \.isNewline) ? secret.split(whereSeparator: \.isNewline).map(String.init) : []
+        }
+        self.secrets = Set(Array(secrets) + lines).filter { $0.count >= 4 }.sorted { $0.count > $1.count }
     }
 
     public static let none = SecretRedactor(secrets: [])

@@ -6,7 +6,11 @@ import Glibc
 
 /// An external executable run to completion, with its input on stdin, its output read line by
 /// line, and a known way to end: on a stop it gets SIGTERM, then `grace`, then SIGKILL, and its
-/// whole process group with it (Foundation's `Process` starts each child in a group of its own).
+/// whole process group with it (it is started in a group of its own).
+///
+/// The exit of the process is what ends a run, not the end of its output: once it has exited,
+/// what it wrote is read, and anything it left behind — in its group, or anywhere still holding
+/// its pipes (a `setsid` child) — is killed. Every descriptor opened for it is closed by then.
 final class ChildProcess: Sendable {
     struct Exit: Sendable, Equatable {
         /// The exit status, or nil when a signal ended it.
@@ -17,57 +21,45 @@ final class ChildProcess: Sendable {
     }
 
     let executable: String
-    let arguments: [String]
-    let workingDirectory: String?
+    let lineLimit: Int
 
-    init(executable: String, arguments: [String] = [], workingDirectory: String? = nil) {
+    init(executable: String, lineLimit: Int = LineSplitter.standardLimit) {
         self.executable = executable
-        self.arguments = arguments
-        self.workingDirectory = workingDirectory
+        self.lineLimit = lineLimit
     }
 
-    /// Runs the process; calls `started` with its pid once running, and the line handlers as output arrives.
+    /// Runs the process; calls `started` with its pid once running, and the handlers as output arrives.
     func run(
         input: Data,
         stop: StopSignal,
         grace: TimeSpan,
         started: @escaping @Sendable (Int32) async -> Void,
-        stdoutLine: @escaping @Sendable (String) -> Void,
-        stderrLine: @escaping @Sendable (String) -> Void
+        stdout: @escaping @Sendable (LineSplitter.Piece) -> Void,
+        stderr: @escaping @Sendable (LineSplitter.Piece) -> Void
     ) async throws -> Exit {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-
-        let exited = ExitLatch()
-        process.terminationHandler = { ended in
-            exited.finish(status: ended.terminationReason == .exit ? ended.terminationStatus : nil,
-                          signal: ended.terminationReason == .uncaughtSignal ? ended.terminationStatus : nil)
-        }
-        do {
-            try await Self.spawnWithDefaultSignals(process)
-        } catch {
-            throw StageFailure.permanent("cannot start '\(executable)': \(error.localizedDescription)")
-        }
-        let pid = process.processIdentifier
-        await started(pid)
-
-        let writer = stdin.fileHandleForWriting
-        let readers = [
-            Self.readLines(stdout.fileHandleForReading, handler: stdoutLine),
-            Self.readLines(stderr.fileHandleForReading, handler: stderrLine),
-        ]
-        // A stage that does not read its input must neither block us nor kill us with SIGPIPE.
+        // A stage that does not read its input must not kill us with SIGPIPE.
         BrokenPipeGuard.install()
+        let (pipes, pid) = try Self.spawning.withLock { _ in
+            let pipes = try StagePipes()
+            do {
+                let pid = try Self.spawn(executable, pipes: pipes)
+                pipes.closeChildEnds()
+                return (pipes, pid)
+            } catch {
+                pipes.closeAll()
+                throw error
+            }
+        }
+        let pump = OutputPump(pipes: pipes, input: input, lineLimit: lineLimit, stdout: stdout, stderr: stderr)
+        let pumping = Task.detached { _ = try? await Blocking.run { pump.run() } }
+        let exited = ExitLatch()
         Thread {
-            try? writer.write(contentsOf: input)
-            try? writer.close()
+            // Waits without reaping, so the pid (and the group id) stay ours until the group is killed.
+            var info = siginfo_t()
+            while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0, errno == EINTR {}
+            exited.finish()
         }.start()
+        await started(pid)
 
         var stoppedBecause: StopSignal.Reason?
         var termSentAt: ContinuousClock.Instant?
@@ -82,42 +74,68 @@ final class ChildProcess: Sendable {
             }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        // Anything the stage left running in its group goes with it, so the pipes close.
+        // Anything the stage left running goes with it: its group, and whatever holds its pipes.
         kill(-pid, SIGKILL)
-        for reader in readers { await reader.value }
-        var exit = exited.result
+        PipeHolders.kill(holding: pipes.inodes)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        pump.finish()
+        await pumping.value
+        var exit = Self.exit(fromWaitStatus: status)
         exit.stoppedBecause = stoppedBecause
         return exit
     }
 
-    /// Starts `process` from a thread whose signal mask is empty. A child inherits its spawner's
-    /// mask, and the executor's threads block signals: spawned from one of them, a stage would
-    /// never see the SIGTERM of the teardown ladder.
-    private static func spawnWithDefaultSignals(_ process: Process) async throws {
-        try await Blocking.run {
-            var nothing = sigset_t()
-            sigemptyset(&nothing)
-            pthread_sigmask(SIG_SETMASK, &nothing, nil)
-            try process.run()
-        }
+    /// Held while a stage's pipes are made and it is started, so no other stage starts holding them.
+    private static let spawning = Mutex<Void>(())
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later; Swift's Glibc module does not declare it).
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    nonisolated(unsafe) private static let addCloseFrom: AddCloseFrom? =
+        dlsym(nil, "posix_spawn_file_actions_addclosefrom_np").map { unsafeBitCast($0, to: AddCloseFrom.self) }
+
+    /// The exit status or signal a `waitpid` status holds.
+    static func exit(fromWaitStatus status: Int32) -> Exit {
+        let signal = status & 0x7f
+        return signal == 0 ? Exit(status: (status >> 8) & 0xff, signal: nil) : Exit(status: nil, signal: signal)
     }
 
-    private static func readLines(_ handle: FileHandle, handler: @escaping @Sendable (String) -> Void) -> Task<Void, Never> {
-        Task.detached {
-            _ = try? await Blocking.run {
-                var pending = Data()
-                while true {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty { break }
-                    pending.append(chunk)
-                    while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                        handler(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
-                        pending.removeSubrange(pending.startIndex...newline)
-                    }
-                }
-                if !pending.isEmpty { handler(String(decoding: pending, as: UTF8.self)) }
-            }
+    /// Starts `executable` in a process group of its own, its stdio on `pipes`, every signal at its
+    /// default and none blocked (the executor's threads block signals, and a child inherits that:
+    /// the stage would never see the SIGTERM of the teardown ladder).
+    private static func spawn(_ executable: String, pipes: StagePipes) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, pipes.stdin.read, 0)
+        posix_spawn_file_actions_adddup2(&actions, pipes.stdout.write, 1)
+        posix_spawn_file_actions_adddup2(&actions, pipes.stderr.write, 2)
+        // Nothing else of ours reaches the stage: a descriptor opened without close-on-exec (our
+        // own stdout's duplicate, say) would keep whoever reads our output waiting for the stage.
+        _ = Self.addCloseFrom?(&actions, 3)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        sigdelset(&all, SIGKILL)
+        sigdelset(&all, SIGSTOP)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(executable), nil]
+        defer { for argument in argv { free(argument) } }
+        let code = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        guard code == 0 else {
+            let message = SpawnFailure.message(code: code, executable: executable)
+            throw SpawnFailure.isTransient(code: code) ? StageFailure.retryable(message) : StageFailure.permanent(message)
         }
+        return pid
     }
 
     /// The start time of a process (from /proc), so a recorded pid is not confused with a new
@@ -141,14 +159,9 @@ final class ChildProcess: Sendable {
     }
 }
 
-/// Set once by the termination handler, read by the waiting loop.
+/// Set once the child has exited, read by the waiting loop.
 private final class ExitLatch: Sendable {
-    private let state = Mutex<ChildProcess.Exit?>(nil)
-
-    func finish(status: Int32?, signal: Int32?) {
-        state.withLock { $0 = ChildProcess.Exit(status: status, signal: signal) }
-    }
-
-    var isFinished: Bool { state.withLock { $0 != nil } }
-    var result: ChildProcess.Exit { state.withLock { $0 } ?? ChildProcess.Exit(status: nil, signal: nil) }
+    private let state = Atomic<Bool>(false)
+    func finish() { state.store(true, ordering: .releasing) }
+    var isFinished: Bool { state.load(ordering: .acquiring) }
 }

@@ -45,7 +45,7 @@ public struct ExternalStage: Stage, SourceStage {
             case .item: context.log("\(displayName): ignored an item line (only a source lists items)")
             case .result(let result): collected.setResult(result)
             }
-        }, stderr: { context.log(redactor.redact($0)) })
+        }, overlong: collected.setOverlongLine, stderr: { context.log(redactor.redact($0)) })
 
         if let failure = collected.checkpointFailure {
             throw StageFailure.retryable("could not record a checkpoint: \(failure)")
@@ -54,6 +54,7 @@ public struct ExternalStage: Stage, SourceStage {
         if let problem = collected.malformed {
             throw StageFailure.permanent("\(displayName) broke the stage protocol (stages/README.md): \(redactor.redact(problem))")
         }
+        try throwIfOverlong(collected)
         let result = collected.result
         if exit.status == 0 {
             switch result {
@@ -83,12 +84,13 @@ public struct ExternalStage: Stage, SourceStage {
             case .malformed(let problem): collected.setMalformed(problem)
             case .progress, .checkpoint: break
             }
-        }, stderr: { context.log(redactor.redact($0)) })
+        }, overlong: collected.setOverlongLine, stderr: { context.log(redactor.redact($0)) })
         try throwIfStopped(exit)
         // A listing that drops an entry must not succeed: the line is named, nothing is recorded.
         if let problem = collected.malformed {
             throw StageFailure.permanent("listing with \(displayName) gave a line it cannot use: \(redactor.redact(problem))")
         }
+        try throwIfOverlong(collected)
         if case .error(let message, let retryable, _)? = collected.result {
             throw StageFailure(retryable ? .retryable : .permanent, "listing failed: \(redactor.redact(message))")
         }
@@ -99,11 +101,36 @@ public struct ExternalStage: Stage, SourceStage {
         return collected.items
     }
 
+    /// Runs the executable on `request`. A stdout line over the limit goes to `overlong` (it fails
+    /// the attempt: it may have been the result); a stderr one is dropped with a warning.
     private func execute(request: JSONValue, stop: StopSignal, started: @escaping @Sendable (Int32) async -> Void,
-                         line: @escaping @Sendable (String) -> Void, stderr: @escaping @Sendable (String) -> Void) async throws -> ChildProcess.Exit {
+                         line: @escaping @Sendable (String) -> Void, overlong: @escaping @Sendable (Int) -> Void,
+                         stderr: @escaping @Sendable (String) -> Void) async throws -> ChildProcess.Exit {
         let child = ChildProcess(executable: executable)
-        return try await child.run(input: Data((request.jsonText() + "\n").utf8), stop: stop, grace: stopGrace,
-                                   started: started, stdoutLine: line, stderrLine: stderr)
+        let displayName = displayName
+        return try await child.run(input: Data((request.jsonText() + "\n").utf8), stop: stop, grace: stopGrace, started: started,
+            stdout: { piece in
+                switch piece {
+                case .line(let text): line(text)
+                case .overlong(let bytes): overlong(bytes)
+                }
+            },
+            stderr: { piece in
+                switch piece {
+                case .line(let text): stderr(text)
+                case .overlong(let bytes):
+                    stderr("\(displayName) wrote a line longer than \(Self.lineLimitText) on stderr (\(bytes) bytes without a newline); it was dropped")
+                }
+            })
+    }
+
+    private static let lineLimitText = "\(LineSplitter.standardLimit >> 20) MiB"
+
+    private func throwIfOverlong(_ collected: Collected) throws {
+        guard let bytes = collected.overlongLine else { return }
+        throw StageFailure.permanent("\(displayName) printed a line longer than \(Self.lineLimitText) on stdout (\(bytes) bytes without "
+            + "a newline), the most a protocol line may hold, so its messages could not be trusted: print one JSON message "
+            + "per line, and progress bars on stderr")
     }
 
     private func throwIfStopped(_ exit: ChildProcess.Exit) throws {
@@ -135,6 +162,7 @@ private final class Collected: Sendable {
         var checkpointFailure: String?
         /// The first line that broke the protocol: it fails the attempt (or the listing) whatever follows.
         var malformed: String?
+        var overlongLine: Int?
     }
     private let state = Mutex(State())
 
@@ -145,6 +173,9 @@ private final class Collected: Sendable {
     func setResult(_ result: ExternalStageMessage.Result) { state.withLock { $0.result = result } }
     func setCheckpointFailure(_ failure: String) { state.withLock { $0.checkpointFailure = failure } }
     var checkpointFailure: String? { state.withLock { $0.checkpointFailure } }
+    /// The length of the first stdout line over the limit.
+    func setOverlongLine(_ bytes: Int) { state.withLock { $0.overlongLine = $0.overlongLine ?? bytes } }
+    var overlongLine: Int? { state.withLock { $0.overlongLine } }
     var items: [SourceItem] { state.withLock { $0.items } }
     var result: ExternalStageMessage.Result? { state.withLock { $0.result } }
 }

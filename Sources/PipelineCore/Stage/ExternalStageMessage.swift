@@ -91,6 +91,10 @@ enum ExternalStageMessage {
             guard let path = object["path"]?.stringValue, let size = object["size"]?.int64Value, size >= 0 else {
                 return .malformed("an item needs \"path\" and a \"size\" that is a whole number from 0 to 2^63-1: \(trimmed)")
             }
+            // A file name cannot hold NUL, and C strings would cut the path there: never a truncated path.
+            guard !path.utf8.contains(0) else {
+                return .malformed("the item '\(path.replacingOccurrences(of: "\u{0}", with: "\\0"))': its path holds a NUL byte, which no file name can; fix the source's listing")
+            }
             return .item(SourceItem(path: path, size: size, modified: object["modified"]?.stringValue,
                                     extra: object["extra"]?.objectValue ?? [:]))
         case "result":

@@ -1,0 +1,96 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Moves a stage's input into its stdin and its stdout and stderr out into lines, on one thread,
+/// until told to `finish` (the stage has exited and its leftovers are killed): then it reads
+/// what is left in the pipes without waiting for their end, and closes our ends of all three.
+final class OutputPump: Sendable {
+    private let pipes: StagePipes
+    private let input: Data
+    private let lineLimit: Int
+    private let stdout: @Sendable (LineSplitter.Piece) -> Void
+    private let stderr: @Sendable (LineSplitter.Piece) -> Void
+    private let finishing = Atomic<Bool>(false)
+
+    init(pipes: StagePipes, input: Data, lineLimit: Int,
+         stdout: @escaping @Sendable (LineSplitter.Piece) -> Void, stderr: @escaping @Sendable (LineSplitter.Piece) -> Void) {
+        self.pipes = pipes
+        self.input = input
+        self.lineLimit = lineLimit
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+
+    /// The stage has exited: read what it wrote, then stop.
+    func finish() { finishing.store(true, ordering: .releasing) }
+
+    /// Blocks until `finish` is called and the pipes are drained.
+    func run() {
+        var outputs = [
+            Output(descriptor: pipes.stdout.read, splitter: LineSplitter(limit: lineLimit), handler: stdout),
+            Output(descriptor: pipes.stderr.read, splitter: LineSplitter(limit: lineLimit), handler: stderr),
+        ]
+        var writer: Int32? = pipes.stdin.write
+        var written = 0
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        defer {
+            if let writer { close(writer) }
+            for index in outputs.indices { outputs[index].end() }
+        }
+        if input.isEmpty, let open = writer { close(open); writer = nil }
+
+        while true {
+            // Read after seeing `finishing`, so everything written before the exit is taken.
+            let last = finishing.load(ordering: .acquiring)
+            for index in outputs.indices { outputs[index].readAvailable(into: &buffer) }
+            if let open = writer {
+                let result = input.withUnsafeBytes { bytes in
+                    Glibc.write(open, bytes.baseAddress! + written, bytes.count - written)
+                }
+                if result > 0 { written += result }
+                if written == input.count || (result < 0 && errno != EAGAIN && errno != EINTR) {
+                    close(open)
+                    writer = nil
+                }
+            }
+            if last { return }
+            var polled = outputs.filter(\.isOpen).map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
+            if let writer { polled.append(pollfd(fd: writer, events: Int16(POLLOUT), revents: 0)) }
+            // Woken by output, or every 20 ms to look at `finishing`.
+            _ = poll(&polled, nfds_t(polled.count), 20)
+        }
+    }
+
+    /// One output stream: its descriptor until its end, and the lines so far.
+    private struct Output {
+        var descriptor: Int32
+        var splitter: LineSplitter
+        let handler: @Sendable (LineSplitter.Piece) -> Void
+        var isOpen = true
+
+        /// Reads until the pipe is empty (or at its end), handing on complete lines.
+        mutating func readAvailable(into buffer: inout [UInt8]) {
+            while isOpen {
+                let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    for piece in splitter.feed(buffer[0..<count]) { handler(piece) }
+                } else if count == 0 || (errno != EAGAIN && errno != EINTR) {
+                    end()
+                } else if errno == EAGAIN {
+                    return
+                }
+            }
+        }
+
+        /// Closes the descriptor and hands on the last line, once.
+        mutating func end() {
+            guard isOpen else { return }
+            isOpen = false
+            close(descriptor)
+            for piece in splitter.finish() { handler(piece) }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The three pipes of a stage's stdin, stdout and stderr. Every end is close-on-exec, so a stage
+/// started at the same time for another item never inherits them; the child's ends reach the child
+/// through `dup2` only. Our ends are non-blocking, for `OutputPump`.
+struct StagePipes: Sendable {
+    struct Ends: Sendable {
+        var read: Int32
+        var write: Int32
+    }
+
+    let stdin: Ends
+    let stdout: Ends
+    let stderr: Ends
+    /// The pipes' inodes, to find whoever else holds them (`PipeHolders`).
+    let inodes: Set<UInt64>
+
+    /// Call while holding `ChildProcess`'s spawn lock.
+    init() throws {
+        var made: [Ends] = []
+        for _ in 0..<3 {
+            var descriptors: [Int32] = [-1, -1]
+            // pipe2 is not in Swift's Glibc: close-on-exec is set right after, while `ChildProcess`
+            // holds its spawn lock, so no spawn can happen in between.
+            guard pipe(&descriptors) == 0 else {
+                let code = errno
+                for ends in made { close(ends.read); close(ends.write) }
+                throw StageFailure.retryable("cannot make the pipes for a stage: \(String(cString: strerror(code)))")
+            }
+            for descriptor in descriptors { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+            made.append(Ends(read: descriptors[0], write: descriptors[1]))
+        }
+        (stdin, stdout, stderr) = (made[0], made[1], made[2])
+        for descriptor in [stdin.write, stdout.read, stderr.read] {
+            _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+        }
+        inodes = Set(made.compactMap { PipeHolders.inode(of: $0.read) })
+    }
+
+    /// After the spawn: only the child holds these now.
+    func closeChildEnds() {
+        close(stdin.read)
+        close(stdout.write)
+        close(stderr.write)
+    }
+
+    /// When the spawn failed.
+    func closeAll() {
+        for ends in [stdin, stdout, stderr] { close(ends.read); close(ends.write) }
+    }
+}
