@@ -99,8 +99,14 @@ public struct PipelineFileLoader: Sendable {
             guard try string(versionNode, key: "version") == "1" else {
                 throw location(versionNode).error("unsupported version '\(versionNode.string ?? "")'; this pipeline understands version: 1")
             }
-            let name = try top["name"].map { try string($0, key: "name") }
-                ?? ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            let name = try top["name"].map { node -> String in
+                let text = try string(node, key: "name")
+                // It names the pipeline in logs and states, and is a destination's default album title.
+                guard (1...200).contains(text.count), !text.unicodeScalars.contains(where: \.isASCIIControl) else {
+                    throw location(node).error("'name' must be 1 to 200 characters with no control characters")
+                }
+                return text
+            } ?? ((path as NSString).lastPathComponent as NSString).deletingPathExtension
             let statePath = try top["state"].map { try resolvedPath($0, key: "state") }
                 ?? PathResolver.absolute(name + ".state", relativeTo: baseDirectory)
             let workdir = try top["workdir"].map { try resolvedPath($0, key: "workdir") }

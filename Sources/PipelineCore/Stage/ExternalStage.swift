@@ -143,8 +143,9 @@ public struct ExternalStage: Stage, SourceStage {
 
     /// File outputs become relative to the work directory; one pointing outside it is refused.
     private func normalised(_ outputs: [String: JSONValue], workdir: String) throws -> [String: JSONValue] {
-        guard let file = outputs[StageOutputs.file]?.stringValue, file.hasPrefix("/") else { return outputs }
-        let standardised = (file as NSString).standardizingPath
+        guard let file = outputs[StageOutputs.file]?.stringValue else { return outputs }
+        // Relative to the work directory or absolute, it must stay inside: a later stage deletes it.
+        let standardised = ((file.hasPrefix("/") ? file : workdir + "/" + file) as NSString).standardizingPath
         guard standardised.hasPrefix(workdir + "/") else {
             throw StageFailure.permanent("\(displayName) reported a file outside the work directory: \(standardised)")
         }
