@@ -44,6 +44,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Fuzz targets (Scripts/fuzz builds them with libFuzzer); built plainly they replay findings.
+        .executableTarget(name: "FuzzPipelineFile", dependencies: ["PipelineCore", "BuiltinStages"]),
+        .executableTarget(name: "FuzzListing", dependencies: ["Transfer"]),
         // Measures state and orchestration cost per item (Scripts/bench-state).
         .executableTarget(
             name: "StateBenchmark",
