@@ -5,6 +5,8 @@ import Transfer
 ///
 /// Each item's path is its full remote path (`/photos/2024/a.jpg`); sizes are exact, and
 /// modification times exact to the second where the server has MLSD (else asked with MDTM).
+/// An entry that cannot be listed (gone by the time SIZE asks, a name that is not UTF-8) is left
+/// out with a warning naming it; a listing line that cannot be read fails the listing.
 struct CurlListStage: SourceStage {
     static let descriptor = StageDescriptor(
         name: "curl-list",
@@ -28,7 +30,14 @@ struct CurlListStage: SourceStage {
         try await Blocking.run { [endpoint, mode] in
             do {
                 let walker = try RemoteTreeWalker(endpoint: endpoint, mode: mode) { context.stop.isStopped }
-                return try walker.walk().map { SourceItem(path: $0.path, size: $0.size, modified: $0.modified) }
+                let listing = try walker.walk()
+                for skipped in listing.skipped {
+                    context.log("warning: '\(skipped.path)' is not listed: \(skipped.reason)")
+                }
+                if !listing.skipped.isEmpty {
+                    context.log("warning: \(listing.skipped.count) entr\(listing.skipped.count == 1 ? "y" : "ies") of \(endpoint.displayName) left out of this listing (named above)")
+                }
+                return listing.files.map { SourceItem(path: $0.path, size: $0.size, modified: $0.modified) }
             } catch let error as CurlFailure {
                 throw RemoteConnection.failure(error, endpoint: endpoint, path: nil, stop: context.stop)
             }

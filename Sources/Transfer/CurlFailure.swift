@@ -21,11 +21,27 @@ public struct CurlFailure: Error, Sendable, Equatable, CustomStringConvertible {
 
     public init(code: Int32, message: String, responseCode: Int = 0) {
         self.code = code
-        self.message = message
+        // libcurl calls every FTP 421 a timeout ("Timeout was reached"); it is the server refusing.
+        self.message = responseCode == Self.serviceNotAvailable && CURLcode(rawValue: UInt32(code)) != CURLE_ABORTED_BY_CALLBACK
+            ? "the server refused the connection (421: too many connections, or it is shutting down); this is retried, and fewer parallel transfers help"
+            : message
         self.responseCode = responseCode
     }
 
+    /// FTP's "421 Service not available, closing control connection" (too many connections).
+    static let serviceNotAvailable = 421
+
+    /// The failure is about the one file or folder asked for (gone, not readable), not about the
+    /// connection: a listing leaves that entry out and goes on.
+    public var concernsOnlyThisPath: Bool {
+        switch CURLcode(rawValue: UInt32(code)) {
+        case CURLE_REMOTE_FILE_NOT_FOUND, CURLE_REMOTE_ACCESS_DENIED: return responseCode != Self.serviceNotAvailable
+        default: return false
+        }
+    }
+
     public var disposition: Disposition {
+        if responseCode == Self.serviceNotAvailable, CURLcode(rawValue: UInt32(code)) != CURLE_ABORTED_BY_CALLBACK { return .retry }
         switch CURLcode(rawValue: UInt32(code)) {
         case CURLE_PARTIAL_FILE, CURLE_OPERATION_TIMEDOUT, CURLE_COULDNT_CONNECT, CURLE_GOT_NOTHING,
             CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_FTP_WEIRD_PASV_REPLY, CURLE_FTP_ACCEPT_TIMEOUT,

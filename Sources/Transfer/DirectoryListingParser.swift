@@ -1,13 +1,16 @@
 /// Parses what FTP servers answer to MLSD and to LIST (Unix `ls -l` style and DOS/IIS style).
 ///
 /// MLSD is machine-readable and gives exact UTC times; LIST is for people and varies between
-/// servers, so its parser is lenient about columns but strict about what it calls a file.
+/// servers, so its parser accepts the date forms and columns servers are known to print (see
+/// `ListingDate`) and says so when a line is none of them: a line passed over could be a file
+/// silently missing from the backup.
 public enum DirectoryListingParser {
     /// One MLSD line: `fact=value;fact=value; name` (RFC 3659). The name follows the first space.
-    public static func mlsdEntry(_ line: String) -> RemoteEntry? {
-        guard let space = line.firstIndex(of: " ") else { return nil }
+    public static func mlsdLine(_ line: String) -> ListingLine {
+        if line.allSatisfy(\.isWhitespace) { return .ignored }
+        guard let space = line.firstIndex(of: " ") else { return .unrecognized }
         let name = String(line[line.index(after: space)...])
-        guard !name.isEmpty else { return nil }
+        guard !name.isEmpty else { return .unrecognized }
         var facts: [String: String] = [:]
         for fact in line[..<space].split(separator: ";") {
             let pair = fact.split(separator: "=", maxSplits: 1)
@@ -18,67 +21,109 @@ public enum DirectoryListingParser {
         switch type {
         case "file": kind = .file
         case "dir": kind = .directory
-        case "cdir", "pdir": return nil
+        case "cdir", "pdir": return .ignored
         case _ where type.contains("link"): kind = .link
         default: kind = .other
         }
-        return RemoteEntry(name: name, kind: kind, size: facts["size"].flatMap { Int64($0) },
-                           modified: facts["modify"].flatMap(mlsdTime), unique: facts["unique"])
+        if name == "." || name == ".." { return .ignored }
+        let size = facts["size"].flatMap { Int64($0) }.flatMap { $0 >= 0 ? $0 : nil }
+        return .entry(RemoteEntry(name: name, kind: kind, size: size, modified: facts["modify"].flatMap(mlsdTime), unique: facts["unique"]))
+    }
+
+    /// The entry of an MLSD line, nil for anything else.
+    public static func mlsdEntry(_ line: String) -> RemoteEntry? {
+        if case .entry(let entry) = mlsdLine(line) { return entry }
+        return nil
     }
 
     /// `YYYYMMDDHHMMSS[.sss]` (UTC) as ISO 8601 to the second.
     static func mlsdTime(_ text: String) -> String? {
         let digits = Array(text.prefix(14))
-        guard digits.count == 14, digits.allSatisfy(\.isNumber) else { return nil }
+        guard digits.count == 14, digits.allSatisfy(\.isASCIIDigitCharacter) else { return nil }
         let part = { (from: Int, length: Int) in String(digits[from..<(from + length)]) }
         return "\(part(0, 4))-\(part(4, 2))-\(part(6, 2))T\(part(8, 2)):\(part(10, 2)):\(part(12, 2))Z"
     }
 
-    /// One LIST line in Unix or DOS style; nil for totals, blank lines and `.`/`..`.
+    /// One LIST line in Unix or DOS style.
     /// LIST gives no exact time (no seconds, no year for recent files): callers ask MDTM.
-    public static func listEntry(_ line: String) -> RemoteEntry? {
-        if let entry = unixEntry(line) { return entry }
-        return dosEntry(line)
+    public static func listLine(_ line: String) -> ListingLine {
+        if isNoise(line) { return .ignored }
+        if let entry = unixEntry(line) ?? dosEntry(line) {
+            return entry.name == "." || entry.name == ".." ? .ignored : .entry(entry)
+        }
+        return .unrecognized
     }
 
-    /// `drwxr-xr-x 2 owner group 4096 Jan 02  2020 name` (group may be missing on some servers).
+    /// The entry of a LIST line, nil for anything else.
+    public static func listEntry(_ line: String) -> RemoteEntry? {
+        if case .entry(let entry) = listLine(line) { return entry }
+        return nil
+    }
+
+    /// Blank lines and `ls`'s `total 12` (`insgesamt 12`, `totale 12`, `total 1.5M` in other locales).
+    static func isNoise(_ line: String) -> Bool {
+        let fields = whitespaceFields(line, count: 3)
+        if fields.isEmpty { return true }
+        return fields.count == 2 && fields[0].text.allSatisfy(\.isLetter) && fields[1].text.first?.isASCIIDigitCharacter == true
+    }
+
+    /// `drwxr-xr-x 2 owner group 4096 Jan 02  2020 name`, with any date form `ListingDate`
+    /// knows; the group (or the link count) may be missing on some servers, and devices show
+    /// `major, minor` where files show their size.
     static func unixEntry(_ line: String) -> RemoteEntry? {
-        guard let first = line.first, "-dlbcps".contains(first) else { return nil }
-        let fields = whitespaceFields(line, count: 9)
-        // With a group column: perms links owner group size month day time/year name (9 fields).
-        for sizeIndex in [4, 3] {
-            guard fields.count > sizeIndex + 3, let size = Int64(fields[sizeIndex].text),
-                isMonth(fields[sizeIndex + 1].text)
-            else { continue }
-            // The name begins one space after the time or year column, spaces and all.
-            guard fields.count > sizeIndex + 4, var name = Self.name(in: line, after: fields[sizeIndex + 3].text) else { return nil }
-            let kind: RemoteEntry.Kind
-            switch first {
-            case "-": kind = .file
-            case "d": kind = .directory
-            case "l":
-                kind = .link
-                if let arrow = name.range(of: " -> ") { name = String(name[..<arrow.lowerBound]) }
-            default: kind = .other
-            }
-            if name == "." || name == ".." { return nil }
-            return RemoteEntry(name: name, kind: kind, size: size)
+        let fields = whitespaceFields(line, count: 12)
+        guard let mode = fields.first?.text, (10...11).contains(mode.count), let type = mode.first, "-dlbcpsD".contains(type),
+            mode.dropFirst().prefix(9).allSatisfy({ "rwxsStTlL-".contains($0) })
+        else { return nil }
+        let kind: RemoteEntry.Kind
+        switch type {
+        case "-": kind = .file
+        case "d": kind = .directory
+        case "l": kind = .link
+        default: kind = .other
+        }
+        // The date follows the size; the size's column depends on which columns the server prints.
+        for dateIndex in 3..<min(fields.count, 8) {
+            guard let columns = ListingDate.columns(in: fields.map(\.text), at: dateIndex) else { continue }
+            let size = Self.size(fields[dateIndex - 1].text)
+            guard size != nil || kind == .other else { continue }
+            // The name begins one space after the date, spaces and all.
+            guard var name = Self.name(in: line, after: fields[dateIndex + columns - 1].text) else { return nil }
+            if kind == .link, let arrow = name.range(of: " -> ") { name = String(name[..<arrow.lowerBound]) }
+            // A device's `major, minor` is not a size.
+            return RemoteEntry(name: name, kind: kind, size: kind == .other ? nil : size)
         }
         return nil
     }
 
-    /// `01-02-20  03:04PM       <DIR>          name` or `01-02-20  03:04PM   1234 name`.
+    /// `01-02-20  03:04PM       <DIR>          name` or `2020-01-02  15:04   1,234 name`.
     static func dosEntry(_ line: String) -> RemoteEntry? {
         let fields = whitespaceFields(line, count: 4)
-        guard fields.count == 4, fields[0].text.filter({ $0 == "-" || $0 == "/" }).count == 2,
-            fields[1].text.hasSuffix("AM") || fields[1].text.hasSuffix("PM") || fields[1].text.contains(":")
-        else { return nil }
+        guard fields.count == 4, isDOSDate(fields[0].text), isDOSTime(fields[1].text) else { return nil }
         // DOS columns are padded, so the name starts at the next non-blank (leading blanks are lost).
         let name = String(line[fields[3].start...])
-        guard name != ".", name != ".." else { return nil }
-        if fields[2].text == "<DIR>" { return RemoteEntry(name: name, kind: .directory) }
-        guard let size = Int64(fields[2].text) else { return nil }
+        if fields[2].text.uppercased() == "<DIR>" { return RemoteEntry(name: name, kind: .directory) }
+        guard let size = size(Substring(fields[2].text.filter { $0 != "," })) else { return nil }
         return RemoteEntry(name: name, kind: .file, size: size)
+    }
+
+    /// `MM-DD-YY`, `MM-DD-YYYY`, `YYYY-MM-DD`, with `-` or `/`.
+    private static func isDOSDate(_ text: Substring) -> Bool {
+        let parts = text.split(omittingEmptySubsequences: false) { $0 == "-" || $0 == "/" }
+        return parts.count == 3 && parts.allSatisfy { !$0.isEmpty && $0.count <= 4 && $0.allSatisfy(\.isASCIIDigitCharacter) }
+    }
+
+    /// `03:04PM`, `03:04 PM` is not used by IIS; `15:04` is.
+    private static func isDOSTime(_ text: Substring) -> Bool {
+        let upper = text.uppercased()
+        let clock = upper.hasSuffix("AM") || upper.hasSuffix("PM") ? Substring(upper.dropLast(2)) : Substring(upper)
+        return ListingDate.isTime(clock)
+    }
+
+    /// A size column: digits only, within Int64.
+    private static func size(_ text: Substring) -> Int64? {
+        guard !text.isEmpty, text.allSatisfy(\.isASCIIDigitCharacter) else { return nil }
+        return Int64(text)
     }
 
     /// What follows the single separating space after `column`, or nil when nothing does.
@@ -87,9 +132,6 @@ public enum DirectoryListingParser {
         let name = String(line[line.index(after: column.endIndex)...])
         return name.isEmpty ? nil : name
     }
-
-    private static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-    private static func isMonth(_ text: Substring) -> Bool { months.contains(text.lowercased()) }
 
     /// The first `count` whitespace-separated fields with where each starts; the last field's
     /// start is where a name with spaces begins.

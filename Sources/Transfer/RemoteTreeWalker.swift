@@ -31,49 +31,87 @@ public final class RemoteTreeWalker {
         if endpoint.isSFTP { usesMLSD = false }
     }
 
-    /// Every file, sorted by path within each folder, folders depth-first.
-    public func walk() throws(CurlFailure) -> [RemoteFile] {
-        var files: [RemoteFile] = []
+    /// Every file, sorted by path within each folder, folders depth-first, and every entry left
+    /// out with the reason: one that is gone by the time SIZE asks for it, a folder that can no
+    /// longer be entered, a name that is not UTF-8. A line the parser cannot read fails the walk.
+    public func walk() throws(CurlFailure) -> RemoteListing {
+        var listing = RemoteListing()
         var visited = Set<String>()
         var pending = [endpoint.basePath]
         while let directory = pending.popLast() {
-            guard !shouldStop() else { throw CurlFailure(code: Int32(CURLE_ABORTED_BY_CALLBACK.rawValue), message: "listing stopped") }
             guard visited.insert(directory).inserted else { continue }
+            let entries: [RemoteEntry]
+            do {
+                entries = try self.entries(of: directory, skipped: &listing.skipped)
+            } catch where directory != endpoint.basePath && error.concernsOnlyThisPath {
+                listing.skipped.append(.init(path: directory, reason: "the folder could not be entered (\(error.responseCode)): \(error.message); its files are not in this listing"))
+                continue
+            }
             var subdirectories: [String] = []
-            for entry in try entries(of: directory).sorted(by: { $0.name < $1.name }) {
+            for entry in entries.sorted(by: { $0.name < $1.name }) {
                 let path = directory + entry.name
                 switch entry.kind {
                 case .directory:
                     if let unique = entry.unique, !visited.insert("unique:" + unique).inserted { continue }
                     subdirectories.append(path + "/")
                 case .file:
-                    files.append(try file(at: path, listed: entry))
+                    do {
+                        listing.files.append(try file(at: path, listed: entry))
+                    } catch where error.concernsOnlyThisPath {
+                        listing.skipped.append(.init(path: path, reason: "it was listed, but the server no longer has it or refuses it (\(error.responseCode)): \(error.message)"))
+                    }
                 case .link, .other:
                     continue
                 }
             }
             pending.append(contentsOf: subdirectories.reversed())
         }
-        return files
+        return listing
     }
 
-    private func entries(of directory: String) throws(CurlFailure) -> [RemoteEntry] {
+    private func entries(of directory: String, skipped: inout [RemoteListing.Skipped]) throws(CurlFailure) -> [RemoteEntry] {
+        var parse: (String) -> ListingLine = DirectoryListingParser.listLine
+        var command: String?
+        var lines: [(text: String, isUTF8: Bool)] = []
         if usesMLSD != false {
             do {
-                let lines = try lines(of: directory, command: "MLSD")
+                lines = try self.lines(of: directory, command: "MLSD")
                 usesMLSD = true
-                return lines.compactMap(DirectoryListingParser.mlsdEntry)
+                parse = DirectoryListingParser.mlsdLine
+                command = "MLSD"
             } catch where usesMLSD == nil && error.disposition == .permanent {
                 // No MLSD here (vsftpd and others answer 500): LIST from now on.
                 usesMLSD = false
             }
         }
-        return try lines(of: directory, command: nil).compactMap(DirectoryListingParser.listEntry)
+        if usesMLSD == false { lines = try self.lines(of: directory, command: nil) }
+        var entries: [RemoteEntry] = []
+        for line in lines {
+            switch parse(line.text) {
+            case .ignored:
+                continue
+            case .unrecognized:
+                throw CurlFailure(code: Int32(CURLE_WEIRD_SERVER_REPLY.rawValue), message: Self.unreadable(line.text, directory: directory, command: command))
+            case .entry(let entry) where !line.isUTF8:
+                skipped.append(.init(path: directory + entry.name, reason: "its name is not UTF-8, and item paths are text, so it cannot be carried byte-exact; rename it on the server (convmv converts Latin-1 names) and run again"))
+            case .entry(let entry):
+                entries.append(entry)
+            }
+        }
+        return entries
     }
 
-    private func lines(of directory: String, command: String?) throws(CurlFailure) -> [String] {
-        var received = Data()
-        easy.setHandlers(data: { bytes in
+    /// Why a listing with a line the parser cannot read is refused rather than passed over.
+    static func unreadable(_ line: String, directory: String, command: String?) -> String {
+        "the \(command ?? "LIST") answer for '\(directory)' has a line this tool cannot read: \"\(line)\"; "
+            + "the listing is refused rather than silently missing a file. Please report the line; "
+            + (command == nil ? "a server that offers MLSD avoids LIST" : "the server's MLSD is not RFC 3659")
+    }
+
+    /// The answer to LIST (nil) or MLSD, line by line; bytes that are not UTF-8 escaped as `\xNN`.
+    private func lines(of directory: String, command: String?) throws(CurlFailure) -> [(text: String, isUTF8: Bool)] {
+        var received: [UInt8] = []
+        setHandlers(data: { bytes in
             received.append(contentsOf: bytes)
             return true
         })
@@ -82,9 +120,10 @@ public final class RemoteTreeWalker {
         easy.set(CURLOPT_URL, endpoint.url(for: directory, directory: true))
         easy.set(CURLOPT_CUSTOMREQUEST, command)
         defer { easy.set(CURLOPT_CUSTOMREQUEST, nil as String?) }
-        try easy.perform()
-        return String(decoding: received, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-            .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+        try perform()
+        return received.split(separator: UInt8(ascii: "\n")).map { line in
+            EscapedBytes.text(line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...])
+        }
     }
 
     /// The file with exact size and time: from MLSD as listed, else asked with SIZE and MDTM.
@@ -92,14 +131,32 @@ public final class RemoteTreeWalker {
         if usesMLSD == true, let size = listed.size, listed.modified != nil {
             return RemoteFile(path: path, size: size, modified: listed.modified)
         }
-        easy.setHandlers()
+        setHandlers()
         easy.set(CURLOPT_URL, endpoint.url(for: path))
         easy.set(CURLOPT_NOBODY, true)
         easy.set(CURLOPT_FILETIME, true)
-        try easy.perform()
+        do {
+            try perform()
+        } catch where error.code == Int32(CURLE_URL_MALFORMAT.rawValue) && listed.size != nil {
+            // libcurl will not send a name with a control character: list it with what LIST
+            // said, and the fetch stage explains what to do.
+            return RemoteFile(path: path, size: listed.size ?? 0, modified: nil)
+        }
         let size = easy.info(CURLINFO_CONTENT_LENGTH_DOWNLOAD_T) ?? listed.size ?? 0
         let modified = easy.info(CURLINFO_FILETIME_T).map { RemoteTime.iso8601(seconds: $0) }
         return RemoteFile(path: path, size: size, modified: modified)
+    }
+
+    /// Handlers for the next request, with a progress handler that aborts it on a stop, so a
+    /// stop takes effect within about a second even while the server is slow to answer.
+    private func setHandlers(data: ((UnsafeRawBufferPointer) -> Bool)? = nil) {
+        easy.setHandlers(data: data, progress: { [shouldStop] _ in !shouldStop() })
+    }
+
+    /// Runs the request set up, unless a stop was asked for since the last one.
+    private func perform() throws(CurlFailure) {
+        guard !shouldStop() else { throw CurlFailure(code: Int32(CURLE_ABORTED_BY_CALLBACK.rawValue), message: "listing stopped") }
+        try easy.perform()
     }
 }
 

@@ -1,0 +1,144 @@
+import Foundation
+import Testing
+
+extension EndToEnd {
+/// An FTP listing never loses an entry silently: every LIST format a server prints is read, a
+/// line that cannot be read fails the listing, and an entry that cannot be listed is named.
+@Suite("FTP listings lose nothing silently")
+struct ListingLossTests {
+    let ftp = FTPTests()
+
+    /// Three files in two folders (names with spaces), dated in March so localized month names
+    /// differ from English ones.
+    func marchTree(_ sandbox: Sandbox) throws -> Set<String> {
+        let paths = ["/a b.jpg", "/Sommer 2024/c (1).jpg", "/Sommer 2024/d.mov"]
+        for path in paths {
+            try ftp.remoteFile(sandbox, path, size: 1000)
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_709_633_400)],
+                                                  ofItemAtPath: sandbox.root + "/remote" + path)  // 2024-03-05 10:10 UTC
+        }
+        return Set(paths)
+    }
+
+    func writeListOnlyPipeline(_ sandbox: Sandbox, server: FTPServer, listing: String = "auto") throws {
+        try ftp.writeCurlListPipeline(sandbox, url: server.url, source: ", listing: \(listing)", stages: """
+              - name: cleanup
+                uses: delete-local
+            """)
+    }
+
+    @Test("every LIST style lists every file", arguments: ["de", "fr", "dos", "long-iso", "iso-t", "full-iso"])
+    func everyListStyleListsEveryFile(style: String) throws {
+        let sandbox = try Sandbox("list-style-\(style)")
+        defer { sandbox.remove() }
+        let server = try ftp.serve(sandbox, ["--no-mlsd", "--list-style", style])
+        let expected = try marchTree(sandbox)
+        try writeListOnlyPipeline(sandbox, server: server)
+        let result = try ftp.run(sandbox)
+        #expect(result.status == 0, "\(result.output.suffix(600)) \(result.error)")
+        #expect(Set(try sandbox.statusItems().keys) == expected)
+    }
+
+    @Test func anUnreadableListLineFailsTheListingAndQuotesIt() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let server = try ftp.serve(sandbox, ["--no-mlsd", "--list-extra", "+i8388621.29609,m824255902,/,\tmystery.jpg"])
+        _ = try marchTree(sandbox)
+        try writeListOnlyPipeline(sandbox, server: server)
+        let result = try ftp.run(sandbox)
+        #expect(result.status == 69, "\(result.output.suffix(600))")
+        let said = result.output + result.error
+        #expect(said.contains("mystery.jpg") && said.contains("cannot read"), "\(said.suffix(600))")
+    }
+
+    @Test func aFileGoneBeforeSizeIsLeftOutWithAWarningAndTheRestIsListed() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let server = try ftp.serve(sandbox, ["--no-mlsd", "--list-extra", "-rw-r--r--   1 owner    group        5 Mar 05 10:10 gone.jpg"])
+        let expected = try marchTree(sandbox)
+        try writeListOnlyPipeline(sandbox, server: server)
+        let result = try ftp.run(sandbox)
+        #expect(result.status == 0, "\(result.output.suffix(600))")
+        #expect(Set(try sandbox.statusItems().keys) == expected)
+        #expect(result.output.contains("'/gone.jpg' is not listed"), "\(result.output.suffix(600))")
+    }
+
+    @Test("names that are not UTF-8 are reported, each by name", arguments: ["list", "mlsd"])
+    func namesThatAreNotUTF8AreReported(listing: String) throws {
+        let sandbox = try Sandbox("not-utf8-\(listing)")
+        defer { sandbox.remove() }
+        let server = try ftp.serve(sandbox, ["--raw-names"] + (listing == "list" ? ["--no-mlsd"] : []))
+        let expected = try marchTree(sandbox)
+        let latin1 = Array((sandbox.root + "/remote/caf").utf8) + [0xE9] + Array(".jpg".utf8) + [0]
+        let descriptor = latin1.withUnsafeBufferPointer { open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_CREAT | O_WRONLY, 0o644) }
+        #expect(descriptor >= 0)
+        close(descriptor)
+        try writeListOnlyPipeline(sandbox, server: server, listing: listing)
+        let result = try ftp.run(sandbox)
+        #expect(result.status == 0, "\(result.output.suffix(600))")
+        #expect(Set(try sandbox.statusItems().keys) == expected)
+        // JSON escapes the backslash of `\xE9`.
+        #expect(result.output.contains(#"'/caf\\xE9.jpg' is not listed: its name is not UTF-8"#), "\(result.output.suffix(600))")
+        #expect(result.output.contains("1 entry of"), "the warnings are not counted")
+    }
+
+    /// Starts a run against a server that never answers a listing, and waits until it asked.
+    func runWaitingForAListing(_ sandbox: Sandbox, _ extra: [String] = []) throws -> PipelineProcess {
+        let server = try ftp.serve(sandbox, ["--stall-listings"])
+        _ = try marchTree(sandbox)
+        try writeListOnlyPipeline(sandbox, server: server)
+        let run = try PipelineProcess(["run", "pipeline.yml", "--log-format", "json"] + extra, in: sandbox.root, environment: FTPTests.environment)
+        let deadline = Date().addingTimeInterval(30)
+        while !server.events.contains(where: { ["MLSD", "LIST"].contains($0["cmd"] as? String) }), Date() < deadline, run.isRunning {
+            usleep(50_000)
+        }
+        return run
+    }
+
+    @Test func sigintWhileTheServerIsSlowToListStopsTheRunWithinSeconds() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let run = try runWaitingForAListing(sandbox)
+        let signalled = Date()
+        run.signal(SIGINT)
+        let status = run.wait(timeout: 60)
+        let elapsed = Date().timeIntervalSince(signalled)
+        #expect(status == 75, "\(run.lines.suffix(3)) \(run.stderr)")
+        #expect(elapsed < 5, "took \(elapsed) s to stop while listing")
+    }
+
+    @Test func aTimeBudgetEndsASlowListing() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let began = Date()
+        let run = try runWaitingForAListing(sandbox, ["--time-budget", "2s"])
+        let status = run.wait(timeout: 60)
+        let elapsed = Date().timeIntervalSince(began)
+        #expect(status == 75, "\(run.lines.suffix(3)) \(run.stderr)")
+        #expect(elapsed < 8, "a 2 s budget took \(elapsed) s while listing")
+    }
+
+    @Test func tooManyConnectionsIsReportedAsSuchAndRetried() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let server = try ftp.serve(sandbox, ["--too-many-connections"])
+        try sandbox.writePipeline("""
+            version: 1
+            state: test.state
+            workdir: work
+            source:
+              uses: curl-list
+              retry: { attempts: 2, backoff: [0s] }
+              with: { url: "\(server.url)", username: \(FTPServer.user), password: "${FTP_PASSWORD}" }
+            stages:
+              - name: cleanup
+                uses: delete-local
+            """)
+        let result = try ftp.run(sandbox)
+        #expect(result.status == 69, "\(result.output.suffix(600))")
+        #expect(result.output.contains("too many connections"), "\(result.output.suffix(600))")
+        #expect(result.output.contains("try 2"), "a refused connection was not retried")
+        #expect(!result.output.contains("Timeout"))
+    }
+}
+}
