@@ -10,8 +10,8 @@ enum FuzzListing {
     static func test(_ bytes: UnsafeRawBufferPointer) {
         let text = String(decoding: bytes, as: UTF8.self)
         for line in text.split(omittingEmptySubsequences: true, whereSeparator: \.isNewline) {
-            _ = DirectoryListingParser.listEntry(String(line))
-            _ = DirectoryListingParser.mlsdEntry(String(line))
+            _ = DirectoryListingParser.listLine(String(line))
+            _ = DirectoryListingParser.mlsdLine(String(line))
         }
     }
 }
