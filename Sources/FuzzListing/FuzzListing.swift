@@ -17,14 +17,16 @@ enum FuzzListing {
 }
 
 #if FUZZING
+// Scripts/fuzz compiles this file on its own with libFuzzer, which brings `main`.
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzListing(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
-    FuzzListing.test(UnsafeRawBufferPointer(start: start, count: count))
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    FuzzListing.test(UnsafeRawBufferPointer(start: data, count: count))
     return 0
 }
 #else
 @main
-enum ReplayListings {
+enum FuzzListingReplay {
+    /// Replays the files named on the command line (a finding of Scripts/fuzz).
     static func main() throws {
         for path in CommandLine.arguments.dropFirst() {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))

@@ -83,7 +83,8 @@ public enum DirectoryListingParser {
         default: kind = .other
         }
         // The date follows the size; the size's column depends on which columns the server prints.
-        for dateIndex in 3..<min(fields.count, 8) {
+        // (A line of fewer than four fields has no date: the range is empty, never reversed.)
+        for dateIndex in 3..<max(3, min(fields.count, 8)) {
             guard let columns = ListingDate.columns(in: fields.map(\.text), at: dateIndex) else { continue }
             let size = Self.size(fields[dateIndex - 1].text)
             guard size != nil || kind == .other else { continue }

@@ -61,3 +61,12 @@ struct ListLineFormatsTests {
         #expect(DirectoryListingParser.listEntry(line) == expected, "\(line)")
     }
 }
+
+/// Lines the fuzzer (Scripts/fuzz) found crashing the parser; each must give a verdict, not a trap.
+@Suite("Listing lines found by fuzzing")
+struct ListingFuzzFindingsTests {
+    @Test(arguments: ["--rw-r-r---  wg\u{1}u1 ", "--rwr--r--  \u{FFFD}-rrw\u{FFFD}--\r\u{FFFD}r\u{FFFD}", "-rw-r--r--", "drwxr-xr-x 2"])
+    func aShortModeLineIsRefusedNotATrap(line: String) {
+        _ = DirectoryListingParser.listLine(line)
+    }
+}
