@@ -78,5 +78,25 @@ struct SourceChangingDuringCopyTests {
         #expect((item?["last_error"] as? String ?? "").contains("changed while it was copied"), "\(item ?? [:])")
         #expect(!FileManager.default.fileExists(atPath: sandbox.destination + "/busy.log"), "nothing was backed up")
     }
+    @Test func aRemoteFileOverwrittenMidDownloadIsDownloadedAgainWhole() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let ftp = FTPTests()
+        let server = try ftp.serve(sandbox)
+        let remote = sandbox.root + "/remote/movie.mkv"
+        try Data(Self.bytes(seed: 4)).write(to: URL(fileURLWithPath: remote))
+        // An hour old, so the rewrite's time differs to the second (MDTM's resolution).
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: remote)
+        try ftp.writeFTPPipeline(sandbox, server: server, fetch: ", rate_limit: 2MB", verifyAndUpload: true)
+        let process = try PipelineProcess(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root, environment: FTPTests.environment)
+        #expect(process.waitForEvents { $0.event("progress", stage: "fetch") && ($0["bytes"] as? Double ?? 0) > 0 }, "the download was seen under way")
+        let second = Self.bytes(seed: 5)
+        try Self.overwrite(remote, with: second)
+        let status = process.wait(timeout: 120)
+        #expect(status == 0, "\(process.lines.joined(separator: "\n"))\n\(process.stderr)")
+        #expect(process.events.contains { $0.event("stage_retrying", stage: "fetch") && ($0["error"] as? String ?? "").contains("while it was copied") },
+                "the changed remote was noticed: \(process.lines.joined(separator: "\n"))")
+        #expect(FileManager.default.contents(atPath: sandbox.destination + "/movie.mkv") == Data(second), "the backup is the new version, whole")
+    }
 }
 }
