@@ -29,7 +29,7 @@ struct LocalListStage: SourceStage {
             if !walk.unreadable.isEmpty {
                 let count = walk.unreadable.count
                 context.log("warning: \(count) folder\(count == 1 ? "" : "s") could not be read and \(count == 1 ? "was" : "were") not listed: "
-                    + walk.unreadable.map { "'\($0)'" }.joined(separator: ", ") + " (give this user read access, or exclude them)")
+                    + walk.unreadable.map { "'\($0)'" }.joined(separator: ", ") + " (give this user read access to list them)")
             }
             return walk.items
         }
@@ -74,15 +74,15 @@ struct LocalListStage: SourceStage {
         static func names(in directory: RawPath) -> [[UInt8]]? {
             guard let handle = directory.withCString({ opendir($0) }) else { return nil }
             defer { closedir(handle) }
-            var names: [[UInt8]] = []
+            var names: [(text: String, bytes: [UInt8])] = []
             errno = 0
             while let entry = readdir(handle) {
                 let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix(while: { $0 != 0 })) }
-                if name != [0x2E], name != [0x2E, 0x2E] { names.append(name) }
+                if name != [0x2E], name != [0x2E, 0x2E] { names.append((FileNameBytes.text(name), name)) }
                 errno = 0
             }
             if errno != 0 { return nil }
-            return names.sorted { FileNameBytes.text($0) < FileNameBytes.text($1) }
+            return names.sorted { $0.text < $1.text }.map(\.bytes)
         }
 
         static func item(path: String, info: stat) -> SourceItem {
