@@ -7,7 +7,8 @@ import CCurl
 public final class RemoteFileProbe: @unchecked Sendable {
     private let endpoint: RemoteEndpoint
     private let path: String
-    private let easy: CurlEasy
+    /// The connection, lent to the download in between.
+    let easy: CurlEasy
 
     public init(endpoint: RemoteEndpoint, path: String) throws(CurlFailure) {
         self.endpoint = endpoint
@@ -20,8 +21,13 @@ public final class RemoteFileProbe: @unchecked Sendable {
     public func current() throws(CurlFailure) -> RemoteFile {
         easy.setHandlers()
         easy.set(CURLOPT_URL, endpoint.url(for: path))
+        easy.set(CURLOPT_RESUME_FROM_LARGE, offset: 0)
         easy.set(CURLOPT_NOBODY, true)
         easy.set(CURLOPT_FILETIME, true)
+        defer {
+            easy.set(CURLOPT_NOBODY, false)
+            easy.set(CURLOPT_FILETIME, false)
+        }
         try easy.perform()
         let size = easy.info(CURLINFO_CONTENT_LENGTH_DOWNLOAD_T) ?? -1
         let modified = easy.info(CURLINFO_FILETIME_T).flatMap { $0 >= 0 ? RemoteTime.iso8601(seconds: $0) : nil }
