@@ -5,7 +5,9 @@ import PipelineCore
 ///
 /// The copy grows under a temporary name and resumes from that file's size, so a run killed
 /// half-way through a 30 GB file continues at the byte where it stopped; the complete file is
-/// renamed into place atomically, so a file under its final name is always whole.
+/// renamed into place atomically, so a file under its final name is always whole. The source's
+/// identity (size, times, inode) is recorded when a copy begins and compared after it ends: a file
+/// that changed meanwhile is copied again, never spliced from two versions.
 struct LocalFetchStage: Stage {
     static let descriptor = StageDescriptor(
         name: "local-fetch",
@@ -20,6 +22,8 @@ struct LocalFetchStage: Stage {
         }
     )
 
+    static let sourceKey = "source"
+
     let root: String
     let rateLimit: ByteSize?
 
@@ -32,8 +36,8 @@ struct LocalFetchStage: Stage {
         guard !segments.contains(where: { $0 == ".." || $0 == "." }) else {
             throw StageFailure.permanent("refusing the unsafe path '\(context.item.path)' (it would leave \(root))")
         }
-        let source = root + "/" + segments.joined(separator: "/")
-        guard let sourceSize = FileStream.size(of: source) else {
+        let source = segments.reduce(RawPath(bytes: Array(root.utf8))) { $0.appending($1) }
+        guard let sourceSize = source.status().map({ Int64($0.st_size) }) else {
             throw StageFailure.permanent("'\(source)' no longer exists at the source")
         }
         guard sourceSize == context.item.size else {
@@ -45,14 +49,29 @@ struct LocalFetchStage: Stage {
         if FileStream.size(of: target.absolute) == sourceSize {
             return .done(outputs(target, size: sourceSize, resumedAt: sourceSize, copied: 0))
         }
-        if let partialSize = FileStream.size(of: target.partial), partialSize > sourceSize {
+        let input = try FileStream(raw: source, mode: .read)
+        let before = SourceIdentity(try input.status())
+        // A partial copy is continued only from the version of the source it was begun from.
+        let partialSize = FileStream.size(of: target.partial)
+        if let partialSize, partialSize > sourceSize || context.checkpoint?[Self.sourceKey] != before.json {
+            if partialSize > 0 { context.log("the source is not the one its partial copy began from; starting over") }
             try FileManager.default.removeItem(atPath: target.partial)
         }
+        if FileStream.size(of: target.partial) == nil {
+            try context.saveCheckpoint([Self.sourceKey: before.json])
+        }
         let copier = StreamingCopy(context: context, rateLimit: rateLimit, total: sourceSize)
-        let input = try FileStream(path: source, mode: .read)
         let resumedAt = FileStream.size(of: target.partial) ?? 0
         if resumedAt > 0 { context.log("resuming at byte \(resumedAt) of \(sourceSize)") }
         let (_, copied) = try copier.resume(from: input, into: target.partial)
+        // Rewritten in place: the open file's times or size moved; replaced: the name has another inode.
+        let after = SourceIdentity(try input.status())
+        let now = source.status().map(SourceIdentity.init) ?? after
+        if after != before || now != before {
+            try? FileManager.default.removeItem(atPath: target.partial)
+            let what = after != before ? after.differences(from: before) : now.differences(from: before)
+            throw StageFailure.retryable("'\(source)' changed while it was copied (\(what)); its copy was discarded and it will be copied again")
+        }
         guard let finalSize = FileStream.size(of: target.partial), finalSize == sourceSize else {
             throw StageFailure.retryable("copy of '\(source)' ended at \(FileStream.size(of: target.partial) ?? 0) of \(sourceSize) bytes")
         }

@@ -4,8 +4,10 @@ import PipelineCore
 /// `local-list`: lists the regular files under a directory, as a source.
 ///
 /// Item paths are relative to `root` with a leading `/` (`/2024/IMG_0001.jpg`), the identity the
-/// state keys on. Symbolic links to files are followed; links to directories are not, so a link
-/// loop cannot trap the walk.
+/// state keys on. Names are read as bytes: one that is not UTF-8 is carried as `FileNameBytes`
+/// text, and the fetch and upload stages use its exact bytes again. Symbolic links to files are
+/// followed; links to directories are not, so a link loop cannot trap the walk. A folder that
+/// cannot be read (an unreadable `lost+found`) is a warning naming it, not a failed listing.
 struct LocalListStage: SourceStage {
     static let descriptor = StageDescriptor(
         name: "local-list",
@@ -22,42 +24,69 @@ struct LocalListStage: SourceStage {
             guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw StageFailure.permanent("'\(root)' is not a directory")
             }
-            var items: [SourceItem] = []
-            try walk(directory: root, relative: "", into: &items, stop: context.stop)
-            return items
+            var walk = Walk(stop: context.stop)
+            try walk.visit(RawPath(bytes: Array(root.utf8)), relative: "", isRoot: true)
+            if !walk.unreadable.isEmpty {
+                let count = walk.unreadable.count
+                context.log("warning: \(count) folder\(count == 1 ? "" : "s") could not be read and \(count == 1 ? "was" : "were") not listed: "
+                    + walk.unreadable.map { "'\($0)'" }.joined(separator: ", ") + " (give this user read access to list them)")
+            }
+            return walk.items
         }
     }
 
-    private func walk(directory: String, relative: String, into items: inout [SourceItem], stop: StopSignal) throws {
-        try stop.check()
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
-        } catch {
-            throw StageFailure.retryable("cannot list '\(directory)': \(error.localizedDescription)")
-        }
-        for name in names {
-            let absolute = directory + "/" + name
-            let path = relative + "/" + name
-            var info = stat()
-            guard lstat(absolute, &info) == 0 else { continue }
-            switch info.st_mode & S_IFMT {
-            case S_IFDIR:
-                try walk(directory: absolute, relative: path, into: &items, stop: stop)
-            case S_IFREG:
-                items.append(Self.item(path: path, info: info))
-            case S_IFLNK:
-                var target = stat()
-                if stat(absolute, &target) == 0, target.st_mode & S_IFMT == S_IFREG {
-                    items.append(Self.item(path: path, info: target))
+    /// One listing's walk: the items found and the folders that could not be read.
+    private struct Walk {
+        let stop: StopSignal
+        var items: [SourceItem] = []
+        var unreadable: [String] = []
+
+        mutating func visit(_ directory: RawPath, relative: String, isRoot: Bool = false) throws {
+            try stop.check()
+            guard let names = Self.names(in: directory) else {
+                let code = errno
+                if isRoot { throw StageFailure.retryable("cannot list '\(directory)': \(String(cString: strerror(code)))") }
+                unreadable.append("\(relative) (\(String(cString: strerror(code))))")
+                return
+            }
+            for name in names {
+                let absolute = directory.appending(bytes: name)
+                let path = relative + "/" + FileNameBytes.text(name)
+                var info = stat()
+                guard absolute.withCString({ lstat($0, &info) }) == 0 else { continue }
+                switch info.st_mode & S_IFMT {
+                case S_IFDIR:
+                    try visit(absolute, relative: path)
+                case S_IFREG:
+                    items.append(Self.item(path: path, info: info))
+                case S_IFLNK:
+                    if let target = absolute.status(), target.st_mode & S_IFMT == S_IFREG {
+                        items.append(Self.item(path: path, info: target))
+                    }
+                default:
+                    continue
                 }
-            default:
-                continue
             }
         }
-    }
 
-    private static func item(path: String, info: stat) -> SourceItem {
-        SourceItem(path: path, size: Int64(info.st_size), modified: UTCTimestamp.iso8601(seconds: Int(info.st_mtim.tv_sec)))
+        /// The entries of a folder as bytes, sorted (by their text, as before); nil with errno set
+        /// when it cannot be read.
+        static func names(in directory: RawPath) -> [[UInt8]]? {
+            guard let handle = directory.withCString({ opendir($0) }) else { return nil }
+            defer { closedir(handle) }
+            var names: [(text: String, bytes: [UInt8])] = []
+            errno = 0
+            while let entry = readdir(handle) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix(while: { $0 != 0 })) }
+                if name != [0x2E], name != [0x2E, 0x2E] { names.append((FileNameBytes.text(name), name)) }
+                errno = 0
+            }
+            if errno != 0 { return nil }
+            return names.sorted { $0.text < $1.text }.map(\.bytes)
+        }
+
+        static func item(path: String, info: stat) -> SourceItem {
+            SourceItem(path: path, size: Int64(info.st_size), modified: UTCTimestamp.iso8601(seconds: Int(info.st_mtim.tv_sec)))
+        }
     }
 }

@@ -3,9 +3,11 @@ import PipelineCore
 
 /// `local-upload`: places the item's file into a destination tree, at the item's path.
 ///
-/// Idempotent: an identical file already there is success (a run killed after the rename and
+/// Idempotent: an identical file already there is success (a run killed after the placement and
 /// before the state commit finds its own work); a different file there is an error — never a
-/// `name (1).jpg`. The copy resumes like a fetch and is renamed into place atomically.
+/// `name (1).jpg`. The name is the source's own, byte for byte. The copy grows under a random
+/// temporary name recorded before the first byte (so it resumes after a kill) and is linked into
+/// place, never over an existing file.
 struct LocalUploadStage: Stage {
     static let descriptor = StageDescriptor(
         name: "local-upload",
@@ -18,6 +20,8 @@ struct LocalUploadStage: Stage {
             LocalUploadStage(destination: try setup.path("destination"), rateLimit: try setup.byteSize("rate_limit"))
         }
     )
+
+    static let temporaryKey = "temporary"
 
     let destination: String
     let rateLimit: ByteSize?
@@ -32,26 +36,63 @@ struct LocalUploadStage: Stage {
 
     private func upload(_ context: StageContext) throws -> StageResult {
         let file = try context.requireInputFile()
-        let placed = WorkPath(itemPath: context.item.path, root: destination)
-        let outputs: [String: JSONValue] = ["destination": .string(placed.absolute)]
-        if FileManager.default.fileExists(atPath: placed.absolute) {
-            guard try StreamingCopy.sameContent(file, placed.absolute, stop: context.stop) else {
-                throw StageFailure.permanent("'\(placed.absolute)' already exists with different content; it was left alone (move it away to upload this item)")
-            }
-            context.log("an identical file is already at the destination")
-            return .done(outputs)
+        let placed = try DestinationPath(itemPath: context.item.path, root: destination)
+        let outputs: [String: JSONValue] = ["destination": .string(placed.absolute.description)]
+        if placed.absolute.exists {
+            return try identical(file, placed.absolute, context: context, outputs: outputs)
         }
-        try? FileManager.default.createDirectory(atPath: placed.directory, withIntermediateDirectories: true)
+        placed.directory.makeDirectories()
         let size = FileStream.size(of: file) ?? 0
-        if let partialSize = FileStream.size(of: placed.partial), partialSize > size {
-            try FileManager.default.removeItem(atPath: placed.partial)
+        let temporary = try temporaryFile(in: placed.directory, context: context)
+        if let partialSize = temporary.status().map({ Int64($0.st_size) }), partialSize > size {
+            _ = temporary.withCString { unlink($0) }
         }
+        let resumedAt = temporary.status().map { Int64($0.st_size) } ?? 0
+        let output = try FileStream(raw: temporary, mode: temporary.exists ? .append : .create)
+        if resumedAt > 0 { context.log("resuming at byte \(resumedAt) of \(size)") }
         let copier = StreamingCopy(context: context, rateLimit: rateLimit, total: size)
-        _ = try copier.resume(from: try FileStream(path: file, mode: .read), into: placed.partial)
-        guard FileStream.size(of: placed.partial) == size else {
-            throw StageFailure.retryable("copy to '\(placed.partial)' is incomplete")
+        _ = try copier.stream(from: try FileStream(path: file, mode: .read), startingAt: resumedAt) { (bytes) throws(StageFailure) in
+            try output.write(bytes)
         }
-        guard rename(placed.partial, placed.absolute) == 0 else { throw FileStream.failure("rename", placed.partial) }
+        guard temporary.status().map({ Int64($0.st_size) }) == size else {
+            throw StageFailure.retryable("copy to '\(temporary)' is incomplete")
+        }
+        defer { _ = temporary.withCString { unlink($0) } }
+        switch Self.place(temporary, at: placed.absolute) {
+        case 0: return .done(outputs)
+        case EEXIST: return try identical(file, placed.absolute, context: context, outputs: outputs)
+        case let code:
+            errno = code
+            throw FileStream.failure("place the copy at", placed.absolute.description)
+        }
+    }
+
+    /// The temporary file of this item's upload: the one recorded by an attempt that was cut off,
+    /// or a new random name, recorded before its first byte.
+    private func temporaryFile(in directory: RawPath, context: StageContext) throws -> RawPath {
+        if let name = context.checkpoint?[Self.temporaryKey]?.stringValue, DestinationPath.isTemporaryName(name) {
+            return directory.appending(name)
+        }
+        let name = DestinationPath.temporaryName()
+        try context.saveCheckpoint([Self.temporaryKey: .string(name)])
+        return directory.appending(name)
+    }
+
+    /// Links the finished copy to its name, never over a file there (EEXIST); where the filesystem
+    /// has no hard links (FAT, exFAT) it is renamed if the name is still free. 0 or an errno.
+    static func place(_ temporary: RawPath, at target: RawPath) -> Int32 {
+        if temporary.withCString({ from in target.withCString { link(from, $0) } }) == 0 { return 0 }
+        let code = errno
+        guard [EPERM, EOPNOTSUPP, ENOSYS].contains(code) else { return code }
+        if target.exists { return EEXIST }
+        return temporary.withCString({ from in target.withCString { rename(from, $0) } }) == 0 ? 0 : errno
+    }
+
+    private func identical(_ file: String, _ target: RawPath, context: StageContext, outputs: [String: JSONValue]) throws -> StageResult {
+        guard try StreamingCopy.sameContent(FileStream(path: file, mode: .read), FileStream(raw: target, mode: .read), stop: context.stop) else {
+            throw StageFailure.permanent("'\(target)' already exists with different content; it was left alone (move it away to upload this item)")
+        }
+        context.log("an identical file is already at the destination")
         return .done(outputs)
     }
 }

@@ -49,16 +49,17 @@ public struct ResumableDownload: Sendable {
 
     /// Runs one attempt. `progress` gets the overall position (resumed part included) and returns
     /// false to abort; a partial file the remote cannot continue is started over once, in place.
-    public func run(progress: @escaping (Int64) -> Bool) throws(CurlFailure) -> Outcome {
+    /// `probe`'s connection is used when given (one login for the questions and the download).
+    public func run(on probe: RemoteFileProbe? = nil, progress: @escaping (Int64) -> Bool) throws(CurlFailure) -> Outcome {
         do {
-            return try attempt(progress: progress)
+            return try attempt(on: probe, progress: progress)
         } catch where error.disposition == .restartFromZero {
             unlink(partialPath)
-            return try attempt(progress: progress)
+            return try attempt(on: probe, progress: progress)
         }
     }
 
-    private func attempt(progress: @escaping (Int64) -> Bool) throws(CurlFailure) -> Outcome {
+    private func attempt(on probe: RemoteFileProbe?, progress: @escaping (Int64) -> Bool) throws(CurlFailure) -> Outcome {
         var existing = stat()
         var offset: Int64 = stat(partialPath, &existing) == 0 ? Int64(existing.st_size) : 0
         if offset > expectedSize {
@@ -73,8 +74,11 @@ public struct ResumableDownload: Sendable {
         }
 
         let writer = CoalescingWriter(descriptor: descriptor, capacity: options.writeBufferSize)
-        let easy = try CurlEasy()
+        let easy: CurlEasy
+        if let probe { easy = probe.easy } else { easy = try CurlEasy() }
         endpoint.configure(easy)
+        easy.set(CURLOPT_NOBODY, false)
+        easy.set(CURLOPT_FILETIME, false)
         easy.set(CURLOPT_URL, endpoint.url(for: remotePath))
         easy.set(CURLOPT_RESUME_FROM_LARGE, offset: offset)
         easy.set(CURLOPT_BUFFERSIZE, options.receiveBufferSize)

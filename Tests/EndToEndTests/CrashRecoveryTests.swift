@@ -29,8 +29,8 @@ struct CrashRecoveryTests {
             usleep(point.delay)
             run.signal(SIGKILL)
             #expect(run.wait() == 128 + SIGKILL)
-            for (path, data) in sandbox.files(in: sandbox.workdir) where path.hasSuffix(".partial") {
-                lastPartialSizes[String(path.dropLast(".partial".count))] = data.count
+            for (path, data) in sandbox.files(in: sandbox.workdir) where path.hasSuffix("%partial") {
+                lastPartialSizes[String(path.dropLast("%partial".count))] = data.count
             }
         }
         #expect(!lastPartialSizes.isEmpty, "no fetch was cut mid-way, so resuming was not exercised")

@@ -165,7 +165,7 @@ struct FTPTests {
         let server = try serve(sandbox, ["--rate", "40000000"])
         try remoteFile(sandbox, "/big.bin", size: 200_000_000)
         try writeFTPPipeline(sandbox, server: server)
-        let cut = try runKilledMidDownload(sandbox, partial: sandbox.workdir + "/big.bin.partial", atLeast: 30_000_000)
+        let cut = try runKilledMidDownload(sandbox, partial: sandbox.workdir + "/big.bin%partial", atLeast: 30_000_000)
         #expect(cut < 200_000_000)
 
         try server.control(["rate": NSNull()])
@@ -181,7 +181,7 @@ struct FTPTests {
         let server = try serve(sandbox, ["--rate", "2000000"])
         try remoteFile(sandbox, "/clip.mov", size: 6_000_000)
         try writeFTPPipeline(sandbox, server: server)
-        _ = try runKilledMidDownload(sandbox, partial: sandbox.workdir + "/clip.mov.partial", atLeast: 1_000_000)
+        _ = try runKilledMidDownload(sandbox, partial: sandbox.workdir + "/clip.mov%partial", atLeast: 1_000_000)
 
         try server.control(["rate": NSNull(), "refuse_rest": true])
         let second = try run(sandbox)
@@ -199,7 +199,7 @@ struct FTPTests {
         let server = try serve(sandbox, ["--rate", "2000000"])
         try remoteFile(sandbox, "/doc.bin", size: 6_000_000)
         try writeFTPPipeline(sandbox, server: server)
-        _ = try runKilledMidDownload(sandbox, partial: sandbox.workdir + "/doc.bin.partial", atLeast: 1_000_000)
+        _ = try runKilledMidDownload(sandbox, partial: sandbox.workdir + "/doc.bin%partial", atLeast: 1_000_000)
 
         try remoteFile(sandbox, "/doc.bin", size: sameSize ? 6_000_000 : 4_500_000)
         try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(60)], ofItemAtPath: sandbox.root + "/remote/doc.bin")
@@ -395,7 +395,7 @@ struct FTPTests {
         run.signal(SIGTERM)
         #expect(run.wait(timeout: 10) == 75)
         #expect(Date().timeIntervalSince(signalled) < 1.5, "the fetch did not stop within a second")
-        let cut = (try? FileManager.default.attributesOfItem(atPath: sandbox.workdir + "/movie.mkv.partial")[.size] as? Int) ?? 0
+        let cut = (try? FileManager.default.attributesOfItem(atPath: sandbox.workdir + "/movie.mkv%partial")[.size] as? Int) ?? 0
         #expect(cut > 1_000_000)
         try server.control(["rate": NSNull()])
         #expect(try self.run(sandbox).status == 0)
@@ -443,7 +443,7 @@ struct FTPTests {
 
         // Not slowed with rate_limit: libcurl's receive limit did not always hold for SFTP here.
         try pipeline(", known_hosts: ssh/known_hosts")
-        let cut = try runKilledMidDownload(sandbox, partial: sandbox.workdir + sandbox.root + "/remote/album [1]/clip ü.mp4.partial",
+        let cut = try runKilledMidDownload(sandbox, partial: sandbox.workdir + sandbox.root + "/remote/album [1]/clip ü.mp4%partial",
                                            atLeast: 1_000_000, environment: [:])
 
 

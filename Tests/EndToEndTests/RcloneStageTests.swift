@@ -86,7 +86,7 @@ extension EndToEnd.FTPTests {
         try remoteFile(sandbox, "/clip.mp4", size: 20_000_000)
         try writeSwappablePipeline(sandbox, server: server, name: "p", source: "uses: curl-list", fetch: "run: rclone-fetch")
         try FileManager.default.copyItem(atPath: sandbox.root + "/p.yml", toPath: sandbox.pipelineFile)
-        let cut = try runKilledMidDownload(sandbox, partial: sandbox.root + "/work-p/clip.mp4.partial", atLeast: 2_000_000)
+        let cut = try runKilledMidDownload(sandbox, partial: sandbox.root + "/work-p/clip.mp4%partial", atLeast: 2_000_000)
         #expect(cut < 20_000_000)
         // The killed run's rclone (its own process group) is stopped by the next run; the partial
         // file is never continued nor handed on.

@@ -52,7 +52,7 @@ struct StopTests {
         #expect(stopped.output.contains("stopping: time budget of 3s reached"))
         let summary = try sandbox.status()["summary"] as? [String: Any]
         #expect(summary?["in_progress"] as? Int == 2, "\(String(describing: summary))")
-        let partials = sandbox.files(in: sandbox.workdir).filter { $0.key.hasSuffix(".partial") }
+        let partials = sandbox.files(in: sandbox.workdir).filter { $0.key.hasSuffix("%partial") }
         #expect(partials.count == 2 && partials.values.allSatisfy { $0.count > 500_000 }, "fetches were not recorded mid-way")
 
         let finished = try PipelineProcess.run(["run", "pipeline.yml", "--log-format", "plain"], in: sandbox.root)

@@ -22,7 +22,7 @@ struct WorkPathTests {
     @Test func ordinaryNamesAreKept() {
         let path = WorkPath(itemPath: "/Movies/Avatar 3D (2009)/Avatar [1080p] – ü.mkv", root: "/work/")
         #expect(path.absolute == "/work/Movies/Avatar 3D (2009)/Avatar [1080p] – ü.mkv")
-        #expect(path.partial == path.absolute + ".partial")
+        #expect(path.partial == path.absolute + "%partial")
     }
 
     @Test func overLongSegmentsAreShortenedStably() {
@@ -30,5 +30,15 @@ struct WorkPathTests {
         let first = WorkPath(itemPath: long, root: "/w"), second = WorkPath(itemPath: long, root: "/w")
         #expect(first == second)
         #expect(first.relative.utf8.count <= 220)
+    }
+
+    @Test func noNameReachesAnotherItemsUnfinishedCopy() {
+        let long = String(repeating: "x", count: 250)
+        let names = ["/v.mp4", "/v.mp4.partial", "/v.mp4%partial", "/v.mp4%25partial", "/v.mp4%2Fpartial", "/" + long,
+                     "/" + String(long.prefix(180)) + "%~" + String(FNV1a.hash(long), radix: 16), "/" + long + "%partial"]
+        let paths = names.map { WorkPath(itemPath: $0, root: "/w") }
+        let finals = Set(paths.map(\.absolute)), partials = Set(paths.map(\.partial))
+        #expect(finals.count == names.count)
+        #expect(finals.isDisjoint(with: partials))
     }
 }

@@ -10,22 +10,44 @@ final class FileStream {
     let path: String
     private let descriptor: Int32
 
-    enum Mode { case read, append, truncate }
+    enum Mode { case read, append, truncate, create }
 
-    init(path: String, mode: Mode) throws(StageFailure) {
+    convenience init(path: String, mode: Mode) throws(StageFailure) {
+        try self.init(raw: RawPath(bytes: Array(path.utf8)), mode: mode)
+    }
+
+    /// Opens a path given in bytes (a name that is not UTF-8). `.create` makes a new file and
+    /// fails if one is there (`O_EXCL`).
+    init(raw: RawPath, mode: Mode) throws(StageFailure) {
+        let path = raw.description
         let flags: Int32
         switch mode {
         case .read: flags = O_RDONLY
         case .append: flags = O_WRONLY | O_CREAT | O_APPEND
         case .truncate: flags = O_WRONLY | O_CREAT | O_TRUNC
+        case .create: flags = O_WRONLY | O_CREAT | O_EXCL | O_APPEND
         }
-        let descriptor = mode == .read ? open(path, flags | O_CLOEXEC) : PartialFile.openForWriting(path, flags: flags)
+        var descriptor = raw.withCString { open($0, flags | O_CLOEXEC, 0o644) }
+        // Another item's cleanup may remove an emptied folder between this item's mkdir and its open.
+        var tries = 0
+        while descriptor < 0, errno == ENOENT, mode != .read, tries < 3 {
+            raw.parent.makeDirectories()
+            descriptor = raw.withCString { open($0, flags | O_CLOEXEC, 0o644) }
+            tries += 1
+        }
         guard descriptor >= 0 else { throw Self.failure("open", path) }
         self.path = path
         self.descriptor = descriptor
     }
 
     deinit { close(descriptor) }
+
+    /// `fstat(2)` of the open file.
+    func status() throws(StageFailure) -> stat {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw Self.failure("stat", path) }
+        return info
+    }
 
     /// Reads up to `buffer.count` bytes at `offset`; 0 at end of file.
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(StageFailure) -> Int {

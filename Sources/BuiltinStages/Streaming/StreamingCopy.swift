@@ -54,9 +54,9 @@ struct StreamingCopy {
     }
 
     /// Whether two files have the same bytes (compared in chunks).
-    static func sameContent(_ first: String, _ second: String, stop: StopSignal) throws(StageFailure) -> Bool {
-        guard let size = FileStream.size(of: first), size == FileStream.size(of: second) else { return false }
-        let left = try FileStream(path: first, mode: .read), right = try FileStream(path: second, mode: .read)
+    static func sameContent(_ left: FileStream, _ right: FileStream, stop: StopSignal) throws(StageFailure) -> Bool {
+        let size = Int64(try left.status().st_size)
+        guard size == Int64(try right.status().st_size) else { return false }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)
         let other = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)
         defer {
