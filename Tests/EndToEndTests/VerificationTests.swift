@@ -75,6 +75,33 @@ struct DigestAndArchiveTests {
         }
     }
 
+    /// A name with `%` (encoded in the work directory as `%25`): the damaged copy is really
+    /// deleted when the item goes back to fetch, and a clean one arrives (before: the damaged copy
+    /// was looked for under a name encoded twice, kept, and the item failed at max_mismatches).
+    @Test func aDamagedCopyOfANameWithAPercentIsFetchedAgainClean() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        try sandbox.write("/a%41 50%.jpg", bytes: (0..<40_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        try sandbox.writePipeline("""
+            version: 1
+            state: test.state
+            workdir: work
+            source:
+              uses: local-list
+              with: { root: src }
+            stages:
+              - { name: fetch, uses: local-fetch }
+              - { name: damage, run: flip-byte-once, with: { marker: flipped.txt } }
+              - { name: verify, uses: checksum, with: { algorithm: sha256, expect: sidecar, max_mismatches: 2 } }
+              - { name: upload, uses: local-upload, with: { destination: dest } }
+            """)
+        try sandbox.write("/a%41 50%.jpg.sha256", bytes: Array("\(try Command.digest("sha256sum", sandbox.source + "/a%41 50%.jpg"))  a%41 50%.jpg\n".utf8))
+        let run = try PipelineProcess.run(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root)
+        #expect(FileManager.default.contentsEqual(atPath: sandbox.source + "/a%41 50%.jpg", andPath: sandbox.destination + "/a%41 50%.jpg"),
+                "\(run.output.suffix(800))")
+        #expect(fetches(of: "/a%41 50%.jpg", in: run.output) == 2)
+    }
+
     @Test func sidecarsCatchACorruptedCopyAndAWrongSidecarFailsWithBothDigests() throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }

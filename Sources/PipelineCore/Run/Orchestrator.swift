@@ -344,7 +344,8 @@ public final class Orchestrator: Sendable {
                 let names = discarding.map { steps[$0].name }
                 for name in names {
                     if let file = records[name]?.outputs[StageOutputs.file]?.stringValue {
-                        try? FileManager.default.removeItem(atPath: WorkPath(itemPath: file, root: settings.workdir).absolute)
+                        // `file` is already the work directory's (encoded) name: not to be encoded again.
+                        try? FileManager.default.removeItem(atPath: settings.workdir + "/" + file)
                     }
                     records[name] = nil
                 }
