@@ -73,7 +73,8 @@ struct CurlFetchStage: Stage {
         let after = try await remote(path: context.item.path) { () throws(CurlFailure) in Self.identity(try probe.current()) }
         guard after == identity else {
             try? FileManager.default.removeItem(atPath: target.partial)
-            throw StageFailure.retryable("'\(context.item.path)' changed on \(endpoint.displayName) while it was copied (size and time were \(Self.describe(identity)), are \(Self.describe(after))); its copy was discarded and it will be copied again")
+            throw StageFailure(.retryable, "'\(context.item.path)' changed on \(endpoint.displayName) while it was copied (size and time were \(Self.describe(identity)), are \(Self.describe(after))); its copy was discarded and it will be copied again",
+                               isAnswerAboutTheItem: true)
         }
         let finalSize = FileStream.size(of: target.partial) ?? 0
         guard finalSize == size else {

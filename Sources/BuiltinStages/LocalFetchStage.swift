@@ -70,7 +70,8 @@ struct LocalFetchStage: Stage {
         if after != before || now != before {
             try? FileManager.default.removeItem(atPath: target.partial)
             let what = after != before ? after.differences(from: before) : now.differences(from: before)
-            throw StageFailure.retryable("'\(source)' changed while it was copied (\(what)); its copy was discarded and it will be copied again")
+            throw StageFailure(.retryable, "'\(source)' changed while it was copied (\(what)); its copy was discarded and it will be copied again",
+                               isAnswerAboutTheItem: true)
         }
         guard let finalSize = FileStream.size(of: target.partial), finalSize == sourceSize else {
             throw StageFailure.retryable("copy of '\(source)' ended at \(FileStream.size(of: target.partial) ?? 0) of \(sourceSize) bytes")

@@ -120,7 +120,7 @@ struct CommandTests {
         let folder = PipelineProcess.repositoryRoot + "/pipelines"
         let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yml") }.sorted()
         #expect(files.count >= 3)
-        let environment = ["PHOTO_LIBRARY": "/tmp", "BACKUP_DIR": "/tmp", "FTP_URL": "ftp://127.0.0.1:2121/", "FTP_PASSWORD": "x",
+        let environment = ["PHOTO_LIBRARY": "/srv/photos", "BACKUP_DIR": "/mnt/backup", "FTP_URL": "ftp://127.0.0.1:2121/", "FTP_PASSWORD": "x",
                            "DEMO_FTP_URL": "ftp://127.0.0.1:2121/", "DEMO_FTP_PASSWORD": "x",
                            "DEMO_PHOTOS_URL": "http://127.0.0.1:8080", "DEMO_PHOTOS_SECRET": "x", "DEMO_PHOTOS_REFRESH_TOKEN": "x",
                            "GOOGLE_CLIENT_ID": "x", "GOOGLE_CLIENT_SECRET": "x", "GOOGLE_REFRESH_TOKEN": "x"]

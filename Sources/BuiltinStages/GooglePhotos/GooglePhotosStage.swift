@@ -120,21 +120,25 @@ struct GooglePhotosStage: Stage {
             preconditionFailure("handled above")
         case .notCreated(let message):
             try context.saveCheckpoint(checkpoint)
-            throw StageFailure.retryable("Google Photos could not create '\(fileName)' this time (\(message)); trying again with the same upload")
+            throw StageFailure(.retryable, "Google Photos could not create '\(fileName)' this time (\(message)); trying again with the same upload",
+                               isAnswerAboutTheItem: true)
         case .tokenRejected(let message):
             try context.saveCheckpoint(["album_id": albumID.map(JSONValue.string) ?? .null])
-            throw StageFailure.retryable("Google Photos no longer accepts the upload token for '\(fileName)' (\(message)); uploading again")
+            throw StageFailure(.retryable, "Google Photos no longer accepts the upload token for '\(fileName)' (\(message)); uploading again",
+                               isAnswerAboutTheItem: true)
         case .usedByLostBatch(let message):
             // Created by a call whose answer was lost, yet not in the album: never uploaded again.
             checkpoint["create_sent"] = .number(Date().timeIntervalSince1970.rounded())
             try context.saveCheckpoint(checkpoint)
             guard albumID != nil else { throw StageFailure.permanent(Self.cannotTell(fileName)) }
-            throw StageFailure.retryable("'\(fileName)' was created by a call whose answer was lost (\(message)) but the album does not show it yet; looking again later")
+            throw StageFailure(.retryable, "'\(fileName)' was created by a call whose answer was lost (\(message)) but the album does not show it yet; looking again later",
+                               isAnswerAboutTheItem: true)
         case .albumRefused(let message):
             guard let refused = albumID else { throw StageFailure.permanent("Google Photos refused '\(fileName)': \(message)") }
             checkpoint["album_id"] = .string(try await albums.replace(refused, context: context))
             try context.saveCheckpoint(checkpoint)
-            throw StageFailure(.retryable, "the album refused '\(fileName)' (\(message)); going on in a new album", retryAfter: TimeSpan(milliseconds: 0))
+            throw StageFailure(.retryable, "the album refused '\(fileName)' (\(message)); going on in a new album", retryAfter: TimeSpan(milliseconds: 0),
+                               isAnswerAboutTheItem: true)
         case .refused(_, let message):
             throw StageFailure.permanent("Google Photos refused '\(fileName)': \(message)")
         case .missingMediaItem(let status):

@@ -232,9 +232,9 @@ public final class Orchestrator: Sendable {
         let trip = breaker.withLock { breaker -> CircuitBreaker.Trip? in
             switch result {
             case .success: breaker.answered(stage: stage)
-            case .failure(let failure) where failure.kind == .retryable:
+            case .failure(let failure) where failure.kind == .retryable && !failure.isAnswerAboutTheItem:
                 return breaker.failedToReach(stage: stage, item: path, error: failure.message)
-            case .failure(let failure) where failure.kind == .permanent || failure.kind == .badInput:
+            case .failure(let failure) where failure.kind != .interrupted:
                 breaker.answered(stage: stage)
             case .failure: break
             }

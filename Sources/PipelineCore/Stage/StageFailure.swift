@@ -23,12 +23,16 @@ public struct StageFailure: Error, Sendable, Equatable, CustomStringConvertible 
     /// For bad input: how many times in a run the item may go back to the stage that produced
     /// it before it fails (a checksum's `max_mismatches` - 1); the retry policy decides if unset.
     public var backtrackLimit: Int?
+    /// The other side answered, about this item only (Google's status 13 for one media item): a
+    /// retryable failure that says nothing of an outage (`CircuitBreaker`).
+    public var isAnswerAboutTheItem: Bool
 
-    public init(_ kind: Kind, _ message: String, retryAfter: TimeSpan? = nil, backtrackLimit: Int? = nil) {
+    public init(_ kind: Kind, _ message: String, retryAfter: TimeSpan? = nil, backtrackLimit: Int? = nil, isAnswerAboutTheItem: Bool = false) {
         self.kind = kind
         self.message = message
         self.retryAfter = retryAfter
         self.backtrackLimit = backtrackLimit
+        self.isAnswerAboutTheItem = isAnswerAboutTheItem
     }
 
     public static func retryable(_ message: String) -> StageFailure { StageFailure(.retryable, message) }
