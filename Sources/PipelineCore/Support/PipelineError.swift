@@ -81,7 +81,7 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
         case .usage: return "command line usage error"
         case .badData: return "a state or import file is damaged or not ours (left untouched)"
         case .missingInput: return "a named file does not exist"
-        case .unavailable: return "the source could not be listed, or the destination's storage is full"
+        case .unavailable: return "the source could not be listed, a service is down, or the destination's storage is full"
         case .internalError: return "internal error"
         case .ioError: return "local file input/output error"
         case .stoppedEarly: return "stopped early (time budget, SIGINT or SIGTERM, a destination's daily quota); state saved, run again to continue"
