@@ -18,8 +18,9 @@ public final class Orchestrator: Sendable {
     private let diskBudget: DiskBudget?
     /// Watches for an outage: set up once the run knows how many items it has.
     private let breaker = Mutex(CircuitBreaker(items: 0))
-    /// Items failed in this run (their failure is taken back if the circuit opens).
-    private let failedThisRun = Mutex<Set<String>>([])
+    /// Items failed in this run, by path, with their failed-run count: the given-up ones are
+    /// listed at the end; all are taken back if the circuit opens.
+    private let failedThisRun = Mutex<[String: GivenUpItem]>([:])
 
     public init(settings: RunSettings, source: any SourceStage, steps: [PipelineStep], store: any StateStore, reporter: any Reporter) {
         self.settings = settings
@@ -96,10 +97,8 @@ public final class Orchestrator: Sendable {
             outcome.left += forgiven
         }
         // Items given up in this run join those given up before.
-        let givenUpNow = try work.givenUp + (store.allItems().filter {
-            $0.hasGivenUp(maxFailures: settings.maxFailures) && work.triedPaths.contains($0.path)
-        }.map(givenUpItem))
-        return finish(outcome, began: began, givenUp: givenUpNow)
+        let givenUpNow = failedThisRun.withLock { $0.values.filter { $0.failures >= settings.maxFailures } }.sorted { $0.path < $1.path }
+        return finish(outcome, began: began, givenUp: work.givenUp + givenUpNow)
     }
 
     private func finish(_ outcome: RunOutcome, began: ContinuousClock.Instant, givenUp: [GivenUpItem] = []) -> RunOutcome {
@@ -153,7 +152,6 @@ public final class Orchestrator: Sendable {
         var skippedNow: Int
         /// Listed items set aside before this run (not tried).
         var givenUp: [GivenUpItem]
-        var triedPaths: Set<String> { Set(items.map(\.item.path)) }
     }
 
     private func givenUpItem(_ record: ItemRecord) -> GivenUpItem {
@@ -221,8 +219,7 @@ public final class Orchestrator: Sendable {
     /// The circuit opened: the failures this run counted for the items of the streak were the
     /// outage's, not theirs. Returns how many were taken back.
     private func forgive(_ trip: CircuitBreaker.Trip) throws -> Int {
-        let failed = failedThisRun.withLock { $0 }
-        let forgiven = trip.items.filter(failed.contains)
+        let forgiven = failedThisRun.withLock { failed in trip.items.filter { failed.removeValue(forKey: $0) != nil } }
         if !forgiven.isEmpty { try store.commitSynchronously(forgiven.map { .itemFailureForgiven(path: $0) }) }
         return forgiven.count
     }
@@ -374,8 +371,8 @@ public final class Orchestrator: Sendable {
                     .stageAttemptFailed(path: path, stage: step.name, attempt: journey.attempt, error: error),
                     .itemFailed(path: path, stage: step.name, error: error),
                 ])
-                failedThisRun.withLock { _ = $0.insert(path) }
                 let failures = try store.item(path)?.failures ?? 1
+                failedThisRun.withLock { $0[path] = GivenUpItem(path: path, stage: step.name, error: error, failures: failures) }
                 reporter.report(.itemFailed(path: path, stage: step.name, error: error, failures: failures,
                                             givenUp: failures >= settings.maxFailures))
                 return .failed
