@@ -165,24 +165,11 @@ actor AlbumDirectory {
 
     /// The albums this app made (`GET /v1/albums`: with the app-created-data scope Google lists only those).
     static func appAlbums(client: PhotosLibraryClient) throws(StageFailure) -> [AppAlbum] {
-        var albums: [AppAlbum] = []
-        var pageToken: String?
-        repeat {
-            var url = client.url("/v1/albums?pageSize=50")
-            if let pageToken { url += "&pageToken=" + HTTPRequest.formEncoded(pageToken) }
-            let response = try client.send(HTTPRequest(.get, url), what: "listing the albums this app made", scope: .readAppCreated)
-            let page = try? JSONValue.parse(response.text)
-            if case .array(let entries)? = page?["albums"] {
-                for entry in entries {
-                    guard let id = entry["id"]?.stringValue, let title = entry["title"]?.stringValue else { continue }
-                    albums.append(AppAlbum(id: id, title: title, items: AlbumLedger.itemCount(entry),
-                                           isWriteable: entry["isWriteable"]?.boolValue ?? true))
-                }
-            }
-            let next = page?["nextPageToken"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
-            if next != nil, next == pageToken { throw .retryable("the album listing repeated its page token") }
-            pageToken = next
-        } while pageToken != nil
-        return albums
+        try client.allPages("albums", what: "listing the albums this app made", scope: .readAppCreated) { pageToken in
+            HTTPRequest(.get, client.url("/v1/albums?pageSize=50") + (pageToken.map { "&pageToken=" + HTTPRequest.formEncoded($0) } ?? ""))
+        }.compactMap { entry in
+            guard let id = entry["id"]?.stringValue, let title = entry["title"]?.stringValue else { return nil }
+            return AppAlbum(id: id, title: title, items: AlbumLedger.itemCount(entry), isWriteable: entry["isWriteable"]?.boolValue ?? true)
+        }
     }
 }

@@ -156,26 +156,13 @@ struct AlbumLedger {
 
     /// Every item of the album in album order (`mediaItems:search`, 100 a page).
     static func items(of albumID: String, using client: PhotosLibraryClient) throws(StageFailure) -> [AlbumItem] {
-        var items: [AlbumItem] = []
-        var pageToken: String?
-        repeat {
+        try client.allPages("mediaItems", what: "reading the album to see what a lost batch created", scope: .readAppCreated) { pageToken in
             var body: [String: JSONValue] = ["albumId": .string(albumID), "pageSize": 100]
             if let pageToken { body["pageToken"] = .string(pageToken) }
-            let request = HTTPRequest(.post, client.url("/v1/mediaItems:search"), headers: [("Content-Type", "application/json")],
-                                      body: .bytes(Array(JSONValue.object(body).jsonText().utf8)))
-            let response = try client.send(request, what: "reading the album to see what a lost batch created", scope: .readAppCreated)
-            let page = try? JSONValue.parse(response.text)
-            if case .array(let entries)? = page?["mediaItems"] {
-                for entry in entries {
-                    guard let id = entry["id"]?.stringValue else { continue }
-                    items.append(AlbumItem(id: id, fileName: entry["filename"]?.stringValue ?? "", productURL: entry["productUrl"]?.stringValue))
-                }
-            }
-            let next = page?["nextPageToken"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
-            // A server that hands back the same page token would walk forever.
-            if next != nil, next == pageToken { throw .retryable("the album listing repeated its page token") }
-            pageToken = next
-        } while pageToken != nil
-        return items
+            return HTTPRequest(.post, client.url("/v1/mediaItems:search"), headers: [("Content-Type", "application/json")],
+                               body: .bytes(Array(JSONValue.object(body).jsonText().utf8)))
+        }.compactMap { entry in
+            entry["id"]?.stringValue.map { AlbumItem(id: $0, fileName: entry["filename"]?.stringValue ?? "", productURL: entry["productUrl"]?.stringValue) }
+        }
     }
 }

@@ -63,6 +63,24 @@ final class PhotosLibraryClient {
         }
     }
 
+    /// Every entry under `key` of a paged listing (`nextPageToken`), asked page by page with
+    /// `request` (given the page token, nil for the first). A server that hands back the same
+    /// page token again is refused rather than walked forever.
+    func allPages(_ key: String, what: String, scope: PhotosScope,
+                  request: (String?) -> HTTPRequest) throws(StageFailure) -> [JSONValue] {
+        var entries: [JSONValue] = []
+        var pageToken: String?
+        repeat {
+            let response = try send(request(pageToken), what: what, scope: scope)
+            let page = try? JSONValue.parse(response.text)
+            if case .array(let found)? = page?[key] { entries += found }
+            let next = page?["nextPageToken"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+            if next != nil, next == pageToken { throw .retryable("\(what): the listing repeated its page token") }
+            pageToken = next
+        } while pageToken != nil
+        return entries
+    }
+
     enum Outcome {
         case response(HTTPResponse)
         /// No complete response: the request may or may not have reached the server.
