@@ -38,10 +38,11 @@ struct SourceChangingDuringCopyTests {
         defer { sandbox.remove() }
         try sandbox.write("/movie.mkv", bytes: Self.bytes(seed: 1))
         try writePipeline(sandbox)
+        // Made before the run: making 8 MiB takes seconds in a debug build, time in which the copy could end.
+        let second = Self.bytes(seed: 2)
         let process = try PipelineProcess(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root)
         let copying = process.waitForEvents { $0.event("progress", stage: "fetch") && ($0["bytes"] as? Double ?? 0) > 0 }
         #expect(copying, "the copy was seen under way")
-        let second = Self.bytes(seed: 2)
         try Self.overwrite(sandbox.source + "/movie.mkv", with: second)
         let status = process.wait(timeout: 120)
         #expect(status == 0, "\(process.lines.joined(separator: "\n"))\n\(process.stderr)")
@@ -88,9 +89,10 @@ struct SourceChangingDuringCopyTests {
         // An hour old, so the rewrite's time differs to the second (MDTM's resolution).
         try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: remote)
         try ftp.writeFTPPipeline(sandbox, server: server, fetch: ", rate_limit: 2MB", verifyAndUpload: true)
+        // Made before the run: making 8 MiB takes seconds in a debug build, time in which the download could end.
+        let second = Self.bytes(seed: 5)
         let process = try PipelineProcess(["run", "pipeline.yml", "--log-format", "json"], in: sandbox.root, environment: FTPTests.environment)
         #expect(process.waitForEvents { $0.event("progress", stage: "fetch") && ($0["bytes"] as? Double ?? 0) > 0 }, "the download was seen under way")
-        let second = Self.bytes(seed: 5)
         try Self.overwrite(remote, with: second)
         let status = process.wait(timeout: 120)
         #expect(status == 0, "\(process.lines.joined(separator: "\n"))\n\(process.stderr)")
