@@ -63,27 +63,43 @@ struct ListingLossTests {
         #expect(result.output.contains("'/gone.jpg' is not listed"), "\(result.output.suffix(600))")
     }
 
-    @Test("names that are not UTF-8 are reported, each by name", arguments: ["list", "mlsd"])
-    func namesThatAreNotUTF8AreReported(listing: String) throws {
+    @Test("names that are not UTF-8 arrive byte-exact", arguments: ["list", "mlsd"])
+    func namesThatAreNotUTF8ArriveByteExact(listing: String) throws {
         let sandbox = try Sandbox("not-utf8-\(listing)")
         defer { sandbox.remove() }
         let server = try ftp.serve(sandbox, ["--raw-names"] + (listing == "list" ? ["--no-mlsd"] : []))
         let expected = try marchTree(sandbox)
-        let latin1 = Array((sandbox.root + "/remote/caf").utf8) + [0xE9] + Array(".jpg".utf8) + [0]
-        let descriptor = latin1.withUnsafeBufferPointer { open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_CREAT | O_WRONLY, 0o644) }
-        #expect(descriptor >= 0)
-        close(descriptor)
-        try writeListOnlyPipeline(sandbox, server: server, listing: listing)
+        let name: [UInt8] = Array("/caf".utf8) + [0xE9] + Array(".jpg".utf8)
+        try UndecodableNameTests.write(UndecodableNameTests.path(sandbox.root + "/remote", name), Array("latin-1".utf8))
+        try ftp.writeFTPPipeline(sandbox, server: server, source: ", listing: \(listing)")
+        let result = try ftp.run(sandbox)
+        #expect(result.status == 0, "\(result.output.suffix(600))")
+        #expect(try sandbox.statusItems().count == expected.count + 1, "the Latin-1 name is listed and recorded")
+        #expect(UndecodableNameTests.read(UndecodableNameTests.path(sandbox.destination, name)) == Array("latin-1".utf8),
+                "it arrives under its own bytes: \(result.output.suffix(600))")
+    }
+
+    @Test func anExcludedFolderIsNotEntered() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let server = try ftp.serve(sandbox)
+        let expected = try marchTree(sandbox)
+        try ftp.remoteFile(sandbox, "/private/deep/secret.jpg", size: 10)
+        try writeListOnlyPipeline(sandbox, server: server)
+        let text = try String(contentsOfFile: sandbox.pipelineFile, encoding: .utf8)
+            .replacingOccurrences(of: "  uses: curl-list\n", with: "  uses: curl-list\n  exclude: [private]\n")
+        try sandbox.writePipeline(text)
         let result = try ftp.run(sandbox)
         #expect(result.status == 0, "\(result.output.suffix(600))")
         #expect(Set(try sandbox.statusItems().keys) == expected)
-        // JSON escapes the backslash of `\xE9`.
-        #expect(result.output.contains(#"'/caf\\xE9.jpg' is not listed: its name is not UTF-8"#), "\(result.output.suffix(600))")
-        #expect(result.output.contains("1 entry of"), "the warnings are not counted")
+        let entered = server.events.filter { ($0["arg"] as? String ?? "").contains("private") }
+        #expect(entered.isEmpty, "the excluded folder was entered: \(entered)")
     }
 
-    /// Starts a run against a server that never answers a listing, and waits until it asked.
-    func runWaitingForAListing(_ sandbox: Sandbox, _ extra: [String] = []) throws -> PipelineProcess {
+    /// Starts a run against a server that never answers a listing, and waits until it asked. The
+    /// caller keeps the server: released, it is killed, and the listing fails at once instead of
+    /// hanging (which is how these tests once passed on code that could not stop a listing).
+    func runWaitingForAListing(_ sandbox: Sandbox, _ extra: [String] = []) throws -> (run: PipelineProcess, server: FTPServer) {
         let server = try ftp.serve(sandbox, ["--stall-listings"])
         _ = try marchTree(sandbox)
         try writeListOnlyPipeline(sandbox, server: server)
@@ -92,30 +108,39 @@ struct ListingLossTests {
         while !server.events.contains(where: { ["MLSD", "LIST"].contains($0["cmd"] as? String) }), Date() < deadline, run.isRunning {
             usleep(50_000)
         }
-        return run
+        return (run, server)
+    }
+
+    /// The run printed no failed listing: the stop cut a hanging request, not a pause between tries.
+    func noListingFailed(_ run: PipelineProcess) -> Bool {
+        !run.events.contains { $0.event("warning") && ($0["message"] as? String ?? "").hasPrefix("listing failed") }
     }
 
     @Test func sigintWhileTheServerIsSlowToListStopsTheRunWithinSeconds() throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
-        let run = try runWaitingForAListing(sandbox)
+        let (run, server) = try runWaitingForAListing(sandbox)
         let signalled = Date()
         run.signal(SIGINT)
         let status = run.wait(timeout: 60)
         let elapsed = Date().timeIntervalSince(signalled)
         #expect(status == 75, "\(run.lines.suffix(3)) \(run.stderr)")
         #expect(elapsed < 5, "took \(elapsed) s to stop while listing")
+        #expect(noListingFailed(run), "\(run.lines)")
+        withExtendedLifetime(server) {}
     }
 
     @Test func aTimeBudgetEndsASlowListing() throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
         let began = Date()
-        let run = try runWaitingForAListing(sandbox, ["--time-budget", "2s"])
+        let (run, server) = try runWaitingForAListing(sandbox, ["--time-budget", "2s"])
         let status = run.wait(timeout: 60)
         let elapsed = Date().timeIntervalSince(began)
         #expect(status == 75, "\(run.lines.suffix(3)) \(run.stderr)")
         #expect(elapsed < 8, "a 2 s budget took \(elapsed) s while listing")
+        #expect(noListingFailed(run), "\(run.lines)")
+        withExtendedLifetime(server) {}
     }
 
     @Test func tooManyConnectionsIsReportedAsSuchAndRetried() throws {
