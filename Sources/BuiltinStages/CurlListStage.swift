@@ -5,8 +5,10 @@ import Transfer
 ///
 /// Each item's path is its full remote path (`/photos/2024/a.jpg`); sizes are exact, and
 /// modification times exact to the second where the server has MLSD (else asked with MDTM).
-/// An entry that cannot be listed (gone by the time SIZE asks, a name that is not UTF-8) is left
-/// out with a warning naming it; a listing line that cannot be read fails the listing.
+/// A name that is not UTF-8 (a Latin-1 server) is carried byte-exact as `FileNameBytes` text. An
+/// entry that cannot be listed (gone by the time SIZE asks, a folder that cannot be entered) is
+/// left out with a warning naming it; a listing line that cannot be read fails the listing. A
+/// folder the source's `exclude` leaves out is not entered.
 struct CurlListStage: SourceStage {
     static let descriptor = StageDescriptor(
         name: "curl-list",
@@ -29,10 +31,10 @@ struct CurlListStage: SourceStage {
     func list(_ context: ListContext) async throws -> [SourceItem] {
         try await Blocking.run { [endpoint, mode] in
             do {
-                let walker = try RemoteTreeWalker(endpoint: endpoint, mode: mode) { context.stop.isStopped }
+                let walker = try RemoteTreeWalker(endpoint: endpoint, mode: mode, entersFolder: context.selection.entersFolder) { context.stop.isStopped }
                 let listing = try walker.walk()
                 for skipped in listing.skipped {
-                    context.log("warning: '\(skipped.path)' is not listed: \(skipped.reason)")
+                    context.log("warning: '\(FileNameBytes.shown(skipped.path))' is not listed: \(skipped.reason)")
                 }
                 if !listing.skipped.isEmpty {
                     context.log("warning: \(listing.skipped.count) entr\(listing.skipped.count == 1 ? "y" : "ies") of \(endpoint.displayName) left out of this listing (named above)")

@@ -1,13 +1,15 @@
 import Foundation
 import PipelineCore
+import Transfer
 
 /// `local-list`: lists the regular files under a directory, as a source.
 ///
 /// Item paths are relative to `root` with a leading `/` (`/2024/IMG_0001.jpg`), the identity the
 /// state keys on. Names are read as bytes: one that is not UTF-8 is carried as `FileNameBytes`
 /// text, and the fetch and upload stages use its exact bytes again. Symbolic links to files are
-/// followed; links to directories are not, so a link loop cannot trap the walk. A folder that
-/// cannot be read (an unreadable `lost+found`) is a warning naming it, not a failed listing.
+/// followed; links to directories are not, so a link loop cannot trap the walk. A folder the
+/// source's `exclude` leaves out is not entered; one that cannot be read (an unreadable
+/// `lost+found` nobody excluded) is a warning naming it, not a failed listing.
 struct LocalListStage: SourceStage {
     static let descriptor = StageDescriptor(
         name: "local-list",
@@ -24,7 +26,7 @@ struct LocalListStage: SourceStage {
             guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw StageFailure.permanent("'\(root)' is not a directory")
             }
-            var walk = Walk(stop: context.stop)
+            var walk = Walk(stop: context.stop, selection: context.selection)
             try walk.visit(RawPath(bytes: Array(root.utf8)), relative: "", isRoot: true)
             if !walk.unreadable.isEmpty {
                 let count = walk.unreadable.count
@@ -38,6 +40,7 @@ struct LocalListStage: SourceStage {
     /// One listing's walk: the items found and the folders that could not be read.
     private struct Walk {
         let stop: StopSignal
+        let selection: SourceSelection
         var items: [SourceItem] = []
         var unreadable: [String] = []
 
@@ -55,7 +58,7 @@ struct LocalListStage: SourceStage {
                 var info = stat()
                 guard absolute.withCString({ lstat($0, &info) }) == 0 else { continue }
                 switch info.st_mode & S_IFMT {
-                case S_IFDIR:
+                case S_IFDIR where selection.entersFolder(path):
                     try visit(absolute, relative: path)
                 case S_IFREG:
                     items.append(Self.item(path: path, info: info))

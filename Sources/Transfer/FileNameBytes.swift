@@ -46,6 +46,21 @@ public enum FileNameBytes {
         return result
     }
 
+    /// How a message shows the text: each byte that is not UTF-8 as `\xNN` (`caf\xE9.jpg`), so
+    /// the reader sees which byte it was; everything else as it is.
+    public static func shown(_ text: some StringProtocol) -> String {
+        var shown = ""
+        for scalar in text.unicodeScalars {
+            if escapes.contains(scalar.value) {
+                let hex = String(scalar.value - 0xEF00, radix: 16, uppercase: true)
+                shown += "\\x" + (hex.count == 1 ? "0" : "") + hex
+            } else {
+                shown.unicodeScalars.append(scalar)
+            }
+        }
+        return shown
+    }
+
     /// Whether the text stands for bytes that differ from its UTF-8.
     public static func hasEscapes(_ text: some StringProtocol) -> Bool {
         text.unicodeScalars.contains { escapes.contains($0.value) }

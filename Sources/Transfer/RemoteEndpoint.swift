@@ -75,10 +75,20 @@ public struct RemoteEndpoint: Sendable, Equatable {
         "\(scheme)://" + (username.map { "\($0)@" } ?? "") + host + (port.map { ":\($0)" } ?? "") + basePath
     }
 
-    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-
-    private static func encode(_ segment: Substring) -> String {
-        String(segment).addingPercentEncoding(withAllowedCharacters: unreserved) ?? String(segment)
+    /// A path segment percent-encoded byte by byte: the bytes a `FileNameBytes` text stands for,
+    /// so a Latin-1 name listed as `caf\xE9.jpg` is asked for as `caf%E9.jpg`, not as its text.
+    static func encode(_ segment: Substring) -> String {
+        var encoded = ""
+        for byte in FileNameBytes.bytes(segment) {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                encoded.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                encoded += "%" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+            }
+        }
+        return encoded
     }
 
     /// Credentials, TLS and connection behaviour for a handle.

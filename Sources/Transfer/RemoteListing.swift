@@ -2,7 +2,7 @@
 public struct RemoteListing: Sendable, Equatable {
     /// An entry that is not in `files`, and why; the stage reports each one.
     public struct Skipped: Sendable, Equatable {
-        /// The full remote path, bytes that are not UTF-8 shown as `\xNN`.
+        /// The full remote path, as `FileNameBytes` text.
         public var path: String
         public var reason: String
     }

@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Uses MLSD where the server has it (exact sizes and UTC times in one round trip per folder);
 /// otherwise LIST, plus SIZE and MDTM per file for exact values. Links are not followed, so a
-/// link loop cannot trap the walk; folders are visited once each.
+/// link loop cannot trap the walk; folders are visited once each, and a folder `entersFolder`
+/// refuses (the source's `exclude`) not at all.
 public final class RemoteTreeWalker {
     public enum ListingMode: String, Sendable, CaseIterable {
         /// MLSD when the server supports it, else LIST.
@@ -17,12 +18,16 @@ public final class RemoteTreeWalker {
     private let endpoint: RemoteEndpoint
     private let mode: ListingMode
     private let shouldStop: () -> Bool
+    private let entersFolder: (String) -> Bool
     private let easy: CurlEasy
     private var usesMLSD: Bool?
 
-    public init(endpoint: RemoteEndpoint, mode: ListingMode = .auto, shouldStop: @escaping () -> Bool = { false }) throws(CurlFailure) {
+    /// `entersFolder` gets a folder's path without its trailing slash.
+    public init(endpoint: RemoteEndpoint, mode: ListingMode = .auto, entersFolder: @escaping (String) -> Bool = { _ in true },
+                shouldStop: @escaping () -> Bool = { false }) throws(CurlFailure) {
         self.endpoint = endpoint
         self.mode = mode
+        self.entersFolder = entersFolder
         self.shouldStop = shouldStop
         easy = try CurlEasy()
         endpoint.configure(easy)
@@ -33,7 +38,8 @@ public final class RemoteTreeWalker {
 
     /// Every file, sorted by path within each folder, folders depth-first, and every entry left
     /// out with the reason: one that is gone by the time SIZE asks for it, a folder that can no
-    /// longer be entered, a name that is not UTF-8. A line the parser cannot read fails the walk.
+    /// longer be entered. A name that is not UTF-8 (a Latin-1 server) is carried as `FileNameBytes`
+    /// text, so its exact bytes go back in the URL. A line the parser cannot read fails the walk.
     public func walk() throws(CurlFailure) -> RemoteListing {
         var listing = RemoteListing()
         var visited = Set<String>()
@@ -52,6 +58,7 @@ public final class RemoteTreeWalker {
                 let path = directory + entry.name
                 switch entry.kind {
                 case .directory:
+                    guard entersFolder(path) else { continue }
                     if let unique = entry.unique, !visited.insert("unique:" + unique).inserted { continue }
                     subdirectories.append(path + "/")
                 case .file:
@@ -72,7 +79,7 @@ public final class RemoteTreeWalker {
     private func entries(of directory: String, skipped: inout [RemoteListing.Skipped]) throws(CurlFailure) -> [RemoteEntry] {
         var parse: (String) -> ListingLine = DirectoryListingParser.listLine
         var command: String?
-        var lines: [(text: String, isUTF8: Bool)] = []
+        var lines: [String] = []
         if usesMLSD != false {
             do {
                 lines = try self.lines(of: directory, command: "MLSD")
@@ -87,13 +94,12 @@ public final class RemoteTreeWalker {
         if usesMLSD == false { lines = try self.lines(of: directory, command: nil) }
         var entries: [RemoteEntry] = []
         for line in lines {
-            switch parse(line.text) {
+            switch parse(line) {
             case .ignored:
                 continue
             case .unrecognized:
-                throw CurlFailure(code: Int32(CURLE_WEIRD_SERVER_REPLY.rawValue), message: Self.unreadable(line.text, directory: directory, command: command))
-            case .entry(let entry) where !line.isUTF8:
-                skipped.append(.init(path: directory + entry.name, reason: "its name is not UTF-8, and item paths are text, so it cannot be carried byte-exact; rename it on the server (convmv converts Latin-1 names) and run again"))
+                throw CurlFailure(code: Int32(CURLE_WEIRD_SERVER_REPLY.rawValue),
+                                  message: Self.unreadable(FileNameBytes.shown(line), directory: FileNameBytes.shown(directory), command: command))
             case .entry(let entry):
                 entries.append(entry)
             }
@@ -108,8 +114,9 @@ public final class RemoteTreeWalker {
             + (command == nil ? "a server that offers MLSD avoids LIST" : "the server's MLSD is not RFC 3659")
     }
 
-    /// The answer to LIST (nil) or MLSD, line by line; bytes that are not UTF-8 escaped as `\xNN`.
-    private func lines(of directory: String, command: String?) throws(CurlFailure) -> [(text: String, isUTF8: Bool)] {
+    /// The answer to LIST (nil) or MLSD, line by line, as `FileNameBytes` text (bytes that are not
+    /// UTF-8 kept).
+    private func lines(of directory: String, command: String?) throws(CurlFailure) -> [String] {
         var received: [UInt8] = []
         setHandlers(data: { bytes in
             received.append(contentsOf: bytes)
@@ -122,7 +129,7 @@ public final class RemoteTreeWalker {
         defer { easy.set(CURLOPT_CUSTOMREQUEST, nil as String?) }
         try perform()
         return received.split(separator: UInt8(ascii: "\n")).map { line in
-            EscapedBytes.text(line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...])
+            FileNameBytes.text(line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...])
         }
     }
 

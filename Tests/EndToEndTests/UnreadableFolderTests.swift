@@ -3,13 +3,13 @@ import Testing
 
 extension EndToEnd {
 /// A folder `local-list` cannot read (an unreadable `lost+found`) is a warning naming it; the rest
-/// of the library is listed and backed up. Runs the binary as `nobody`, since root reads anything.
+/// of the library is listed and backed up. One the source excludes is not entered at all. Runs the
+/// binary as `nobody`, since root reads anything.
 @Suite("An unreadable folder in a local source")
 struct UnreadableFolderTests {
-    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
-    func anUnreadableFolderIsAWarningNotAFailedListing() throws {
+    /// A library of `/album/a.jpg` and an unreadable `/lost+found/#1234`, with `exclude` if given.
+    func library(exclude: String? = nil) throws -> Sandbox {
         let sandbox = try Sandbox()
-        defer { sandbox.remove() }
         try sandbox.write("/album/a.jpg", bytes: Array("photo".utf8))
         try FileManager.default.createDirectory(atPath: sandbox.source + "/lost+found", withIntermediateDirectories: true)
         try sandbox.write("/lost+found/#1234", bytes: Array("lost".utf8))
@@ -18,8 +18,18 @@ struct UnreadableFolderTests {
                 uses: local-upload
                 with: { destination: dest }
             """)
+        if let exclude {
+            let text = try String(contentsOfFile: sandbox.pipelineFile, encoding: .utf8)
+                .replacingOccurrences(of: "  uses: local-list\n", with: "  uses: local-list\n  exclude: [\"\(exclude)\"]\n")
+            try sandbox.writePipeline(text)
+        }
         for folder in [sandbox.root, sandbox.destination] { chmod(folder, 0o777) }
         chmod(sandbox.source + "/lost+found", 0)
+        return sandbox
+    }
+
+    /// `pipeline run` as user `nobody`: its exit status and everything it printed.
+    func runAsNobody(_ sandbox: Sandbox) throws -> (status: Int32, text: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
         process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", PipelineProcess.binary, "run", "pipeline.yml"]
@@ -30,9 +40,27 @@ struct UnreadableFolderTests {
         try process.run()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
+        return (process.terminationStatus, text)
+    }
+
+    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
+    func anUnreadableFolderIsAWarningNotAFailedListing() throws {
+        let sandbox = try library()
+        defer { sandbox.remove() }
+        let (status, text) = try runAsNobody(sandbox)
+        #expect(status == 0, "\(text)")
         #expect(text.contains("/lost+found"), "the unreadable folder is named: \(text)")
         #expect(text.contains("could not be read"), "\(text)")
+        #expect(FileManager.default.contents(atPath: sandbox.destination + "/album/a.jpg") == Data("photo".utf8))
+    }
+
+    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
+    func anExcludedFolderIsNotEntered() throws {
+        let sandbox = try library(exclude: "lost+found")
+        defer { sandbox.remove() }
+        let (status, text) = try runAsNobody(sandbox)
+        #expect(status == 0, "\(text)")
+        #expect(!text.contains("could not be read") && !text.contains("warning"), "an excluded folder is no warning: \(text)")
         #expect(FileManager.default.contents(atPath: sandbox.destination + "/album/a.jpg") == Data("photo".utf8))
     }
 }

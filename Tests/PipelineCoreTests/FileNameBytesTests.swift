@@ -1,5 +1,5 @@
 import Testing
-@testable import PipelineCore
+@testable import Transfer
 
 @Suite("File names that are not UTF-8 round-trip through text")
 struct FileNameBytesTests {
@@ -22,5 +22,13 @@ struct FileNameBytesTests {
         let escaped = FileNameBytes.text(Array("caf".utf8) + [0xE9])
         let lookalike = FileNameBytes.text(Array("caf\u{EFE9}".utf8))
         #expect(escaped != lookalike)
+    }
+
+    @Test func messagesShowTheBytesAndURLsCarryThem() {
+        let latin1 = FileNameBytes.text(Array("caf".utf8) + [0xE9] + Array(" 1.jpg".utf8))
+        #expect(FileNameBytes.shown(latin1) == #"caf\xE9 1.jpg"#)
+        #expect(FileNameBytes.shown("ü.jpg") == "ü.jpg")
+        #expect(RemoteEndpoint.encode(latin1[...]) == "caf%E9%201.jpg", "the byte itself, not the UTF-8 of its stand-in")
+        #expect(RemoteEndpoint.encode("ü%41.jpg") == "%C3%BC%2541.jpg")
     }
 }

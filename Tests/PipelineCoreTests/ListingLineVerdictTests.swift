@@ -34,11 +34,11 @@ struct ListingLineVerdictTests {
         #expect(DirectoryListingParser.mlsdLine("") == .ignored)
     }
 
-    @Test func bytesThatAreNotUTF8AreEscapedAndSaidToBe() {
-        #expect(EscapedBytes.text(Array("café.jpg".utf8)) == ("café.jpg", true))
-        let latin1: [UInt8] = [0x63, 0x61, 0x66, 0xE9, 0x2E, 0x6A, 0x70, 0x67]
-        #expect(EscapedBytes.text(latin1) == ("caf\\xE9.jpg", false))
-        #expect(EscapedBytes.text([0xFF, 0x41, 0xC3]) == ("\\xFFA\\xC3", false))
+    @Test func aListedNameThatIsNotUTF8IsReadWithItsBytes() {
+        let line = FileNameBytes.text(Array("-rw-r--r-- 1 owner group 5 Mar 05 10:10 caf".utf8) + [0xE9] + Array(".jpg".utf8))
+        guard case .entry(let entry) = DirectoryListingParser.listLine(line) else { Issue.record("not read: \(line)"); return }
+        #expect(FileNameBytes.bytes(entry.name) == Array("caf".utf8) + [0xE9] + Array(".jpg".utf8))
+        #expect(FileNameBytes.shown(FileNameBytes.text([0xFF, 0x41, 0xC3])) == "\\xFFA\\xC3")
     }
 
     @Test func ftp421IsTheServerRefusingNotATimeout() {

@@ -75,9 +75,9 @@ struct PipelineFileLoaderTests {
         #expect(pipeline.stages[0].timeout == TimeSpan(milliseconds: 7_200_000))
         #expect(pipeline.stages[2].parameters["destination"] == "/backup/photos")
         #expect(pipeline.secrets.contains("s3cr3t-value"))
-        #expect(pipeline.source.selects(path: "/2024/IMG_1.JPG"))
-        #expect(!pipeline.source.selects(path: "/2024/.IMG_1.jpg"))
-        #expect(!pipeline.source.selects(path: "/notes.txt"))
+        #expect(pipeline.source.selection.selects(path: "/2024/IMG_1.JPG"))
+        #expect(!pipeline.source.selection.selects(path: "/2024/.IMG_1.jpg"))
+        #expect(!pipeline.source.selection.selects(path: "/notes.txt"))
     }
 
     @Test func brokenYAMLNamesLineAndColumn() {

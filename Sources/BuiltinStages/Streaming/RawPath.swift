@@ -1,5 +1,6 @@
 import Foundation
 import PipelineCore
+import Transfer
 
 /// A local path as the kernel sees it, in bytes, so a name that is not UTF-8 (carried through the
 /// state as `FileNameBytes` text) is opened, listed and created under its own bytes.

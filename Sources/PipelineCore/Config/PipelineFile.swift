@@ -58,11 +58,8 @@ public struct SourceDefinition: Sendable {
     public var timeout: TimeSpan?
     public var location: SourceLocation
 
-    /// Whether an item at `path` passes the include and exclude patterns.
-    public func selects(path: String) -> Bool {
-        if !include.isEmpty, !include.contains(where: { $0.matches(path) }) { return false }
-        return !exclude.contains(where: { $0.matches(path) })
-    }
+    /// The include and exclude patterns, as a source and a run apply them.
+    public var selection: SourceSelection { SourceSelection(include: include, exclude: exclude) }
 }
 
 /// One entry of `stages:`.

@@ -127,7 +127,8 @@ public final class Orchestrator: Sendable {
                 }
             }
             defer { watchdog?.cancel() }
-            let context = ListContext(parameters: settings.source?.parameters ?? [:], workdir: settings.workdir, stop: attemptStop) { [reporter, settings] line in
+            let context = ListContext(parameters: settings.source?.parameters ?? [:], workdir: settings.workdir, stop: attemptStop,
+                                      selection: settings.source?.selection ?? .everything) { [reporter, settings] line in
                 reporter.report(.stageLog(path: "", stage: "source", message: settings.redactor.redact(line)))
             }
             do {
@@ -167,12 +168,7 @@ public final class Orchestrator: Sendable {
 
     /// Records the listing and picks the items to process: unfinished ones first, then new ones.
     private func prepare(_ listed: [SourceItem]) throws -> Work {
-        var seen = Set<String>()
-        var selected: [SourceItem] = []
-        selected.reserveCapacity(listed.count)
-        for item in listed where seen.insert(item.path).inserted {
-            if settings.source?.selects(path: item.path) ?? true { selected.append(item) }
-        }
+        let selected = (settings.source?.selection ?? .everything).select(listed)
         let changes = try store.recordListing(selected)
         for path in changes.changed {
             let workPath = WorkPath(itemPath: path, root: settings.workdir)

@@ -125,14 +125,15 @@ public struct PipelineRunner: Sendable {
         let redactor = SecretRedactor(secrets: pipeline.secrets)
         let listed: [SourceItem]
         do {
-            listed = try await source.list(ListContext(parameters: pipeline.source.parameters, workdir: pipeline.workdir, stop: StopSignal()) { _ in })
+            listed = try await source.list(ListContext(parameters: pipeline.source.parameters, workdir: pipeline.workdir, stop: StopSignal(),
+                                                       selection: pipeline.source.selection) { _ in })
         } catch let failure as StageFailure {
             throw PipelineError(.sourceUnavailable, "cannot list the source: \(redactor.redact(failure.message))")
         }
         let records = Dictionary(try store?.allItems().map { ($0.path, $0) } ?? [], uniquingKeysWith: { first, _ in first })
         var lines: [String] = []
         var counts: [String: Int] = [:]
-        for item in listed where pipeline.source.selects(path: item.path) {
+        for item in pipeline.source.selection.select(listed) {
             let shown = PlainReporter.displayPath(item.path)
             let record = records[item.path]
             let line: String

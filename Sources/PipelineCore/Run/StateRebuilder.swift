@@ -33,12 +33,12 @@ public struct StateRebuilder: Sendable {
         let source = try factory.source(for: pipeline)
         let listed: [SourceItem]
         do {
-            listed = try await source.list(ListContext(parameters: pipeline.source.parameters, workdir: pipeline.workdir, stop: stop, log: log))
+            listed = try await source.list(ListContext(parameters: pipeline.source.parameters, workdir: pipeline.workdir, stop: stop,
+                                                       selection: pipeline.source.selection, log: log))
         } catch let failure as StageFailure {
             throw PipelineError(.sourceUnavailable, "cannot list the source: \(failure.message)")
         }
-        var seen = Set<String>()
-        let selected = listed.filter { seen.insert($0.path).inserted && pipeline.source.selects(path: $0.path) }
+        let selected = pipeline.source.selection.select(listed)
         _ = try store.recordListing(selected)
         let holdings: DestinationHoldings
         do {

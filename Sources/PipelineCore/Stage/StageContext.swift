@@ -84,11 +84,16 @@ public struct ListContext: Sendable {
     public var workdir: String
     public var stop: StopSignal
     public var log: @Sendable (String) -> Void
+    /// The source's include and exclude patterns: a source need not enter a folder they leave out
+    /// (the run applies them to the listing either way).
+    public var selection: SourceSelection
 
-    public init(parameters: [String: JSONValue], workdir: String, stop: StopSignal, log: @escaping @Sendable (String) -> Void) {
+    public init(parameters: [String: JSONValue], workdir: String, stop: StopSignal, selection: SourceSelection = .everything,
+                log: @escaping @Sendable (String) -> Void) {
         self.parameters = parameters
         self.workdir = workdir
         self.stop = stop
+        self.selection = selection
         self.log = log
     }
 }
