@@ -77,19 +77,7 @@ public struct RemoteEndpoint: Sendable, Equatable {
 
     /// A path segment percent-encoded byte by byte: the bytes a `FileNameBytes` text stands for,
     /// so a Latin-1 name listed as `caf\xE9.jpg` is asked for as `caf%E9.jpg`, not as its text.
-    static func encode(_ segment: Substring) -> String {
-        var encoded = ""
-        for byte in FileNameBytes.bytes(segment) {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                encoded.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                encoded += "%" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16, uppercase: true)
-            }
-        }
-        return encoded
-    }
+    static func encode(_ segment: Substring) -> String { PercentEncoding.unreserved(FileNameBytes.bytes(segment)) }
 
     /// Credentials, TLS and connection behaviour for a handle.
     public func configure(_ easy: CurlEasy) {

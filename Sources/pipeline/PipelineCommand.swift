@@ -11,7 +11,7 @@ struct PipelineCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             RunCommand.self, ValidateCommand.self, StatusCommand.self, StateCommand.self,
-            RetryCommand.self, ForgetCommand.self, StagesCommand.self, ChecksumCommand.self,
+            RetryCommand.self, ForgetCommand.self, StagesCommand.self, ChecksumCommand.self, AuthCommand.self,
         ]
     )
 }

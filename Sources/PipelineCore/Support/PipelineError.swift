@@ -20,6 +20,12 @@ public struct PipelineError: Error, Sendable, CustomStringConvertible {
         case io
         /// A defect in pipeline itself.
         case internalError
+        /// A service refused the credentials: authorise again.
+        case notAuthorized
+        /// A service could not be reached or did not answer usefully.
+        case serviceUnavailable
+        /// Nothing came in time; running the command again may succeed.
+        case timedOut
     }
 
     public var code: Code
@@ -48,6 +54,9 @@ public struct PipelineError: Error, Sendable, CustomStringConvertible {
         case .sourceUnavailable: return .unavailable
         case .io: return .ioError
         case .internalError: return .internalError
+        case .notAuthorized: return .notAuthorized
+        case .serviceUnavailable: return .unavailable
+        case .timedOut: return .stoppedEarly
         }
     }
 }
