@@ -30,7 +30,8 @@ final class PipelineProcess: @unchecked Sendable {
     private var drained = false
     private let readers: [Thread]
 
-    init(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws {
+    /// `input`: what the process reads as standard input (nil: nothing, /dev/null).
+    init(_ arguments: [String], in directory: String, environment: [String: String] = [:], input: Pipe? = nil) throws {
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
@@ -39,7 +40,7 @@ final class PipelineProcess: @unchecked Sendable {
         let stdout = Pipe(), stderr = Pipe()
         process.standardOutput = stdout
         process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = input ?? FileHandle.nullDevice
         let captured = self.captured, readersDone = self.readersDone
         readers = [
             Thread {
@@ -85,6 +86,17 @@ final class PipelineProcess: @unchecked Sendable {
         while Date() < deadline {
             if events.filter(matches).count >= count { return true }
             if !process.isRunning { return events.filter(matches).count >= count }
+            usleep(5000)
+        }
+        return false
+    }
+
+    /// Waits until standard error holds what `matches` looks for (or the process ended).
+    func waitForError(timeout: Double = 30, where matches: (String) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if matches(stderr) { return true }
+            if !process.isRunning { return matches(stderr) }
             usleep(5000)
         }
         return false
