@@ -17,7 +17,7 @@ struct GooglePhotosSettings: Sendable {
         .init("server_error_wait", "least wait after a 5xx or a dropped connection (default 1s); doubles per try"),
         .init("max_wait", "longest single wait between tries (default 5m)"),
         .init("tries", "tries of one request before the attempt fails (default 8)"),
-        .init("batch_wait", "how long a finished upload waits for others to share a batchCreate (default 1s)"),
+        .init("batch_wait", "how long a finished upload waits at most for others to share a batchCreate (default 20s; it goes sooner when 50 are waiting or no other item can come)"),
         .init("stall_timeout", "give up a request moving under 1 KB/s for this long (default 60s)"),
         .init("ca_file", "PEM certificate to trust for api_base/token_url (an emulator behind TLS)"),
     ]
@@ -36,7 +36,7 @@ struct GooglePhotosSettings: Sendable {
     var serverErrorWait = TimeSpan(milliseconds: 1000)
     var maxWait = TimeSpan(milliseconds: 300_000)
     var tries = 8
-    var batchWait = TimeSpan(milliseconds: 1000)
+    var batchWait = TimeSpan(milliseconds: 20_000)
     var stallTimeout = 60
     var caFile: String?
     /// `run --fresh`: an existing, non-empty album the state does not know of is used anyway.

@@ -5,8 +5,10 @@ import Transfer
 /// Turns upload tokens into media items with `mediaItems:batchCreate`: up to 50 items per call,
 /// one call at a time (Google asks for serial calls per user).
 ///
-/// Items that finish uploading at about the same time share a call: a batch goes out when it is
-/// full, when every item still in this stage is waiting in it, or `batch_wait` after its first
+/// Items waiting for their batch give their place in the stage to the next upload
+/// (`StageContext.waitingForOthers`), so a batch fills from every item that finishes uploading
+/// meanwhile: it goes out when it is full (50), when every item in this stage is waiting in it and
+/// no other item of the run may still come (`othersMayFollow`), or `batch_wait` after its first
 /// item arrived. A batch never holds two items of the same file name, so the album ledger
 /// (`AlbumLedger`) can tell them apart after a lost answer. Each item gets its own result.
 actor MediaItemCreator {
@@ -74,7 +76,8 @@ actor MediaItemCreator {
 
     /// Creates one media item (in `albumID` if given); waits for its batch.
     func create(_ request: Request, albumID: String?, context: StageContext) async throws -> Result {
-        try await withCheckedThrowingContinuation { reply in
+        context.waitingForOthers()
+        return try await withCheckedThrowingContinuation { reply in
             waiting.append(Waiter(request: request, albumID: albumID, context: context, reply: reply))
             if !isSending {
                 isSending = true
@@ -104,7 +107,8 @@ actor MediaItemCreator {
     private func sendBatches() async {
         while !waiting.isEmpty {
             let deadline = ContinuousClock.now + settings.batchWait.duration
-            while waiting.count < min(Self.batchLimit, itemsInStage), ContinuousClock.now < deadline {
+            while waiting.count < Self.batchLimit, ContinuousClock.now < deadline,
+                  waiting.count < itemsInStage || waiting[0].context.othersMayFollow {
                 try? await Task.sleep(for: .milliseconds(20))
             }
             let batch = takeBatch()

@@ -72,5 +72,7 @@ public struct StageDefinition: Sendable {
     /// Overrides whether finishing this stage forbids redoing the stages before it
     /// (built-in uploads say so themselves; external upload stages should set `irreversible: true`).
     public var irreversible: Bool?
+    /// How many items this stage works on at once (default: the pipeline's `concurrency`).
+    public var concurrency: Int?
     public var location: SourceLocation
 }

@@ -27,7 +27,7 @@ public struct PipelineFileLoader: Sendable {
         "source", "stages",
     ]
     static let sourceKeys = ["uses", "run", "with", "include", "exclude", "max_size", "retry", "timeout"]
-    static let stageKeys = ["name", "uses", "run", "with", "retry", "timeout", "irreversible"]
+    static let stageKeys = ["name", "uses", "run", "with", "retry", "timeout", "irreversible", "concurrency"]
     static let retryKeys = ["attempts", "backoff", "initial", "max", "jitter"]
 
     public func load(path: String) throws -> PipelineFile {
@@ -174,6 +174,7 @@ public struct PipelineFileLoader: Sendable {
                 retry: try map["retry"].map { try retryPolicy($0) } ?? .default,
                 timeout: try map["timeout"].map { try timeSpan($0, key: "timeout") },
                 irreversible: try map["irreversible"].map { try bool($0, key: "irreversible") },
+                concurrency: try map["concurrency"].map { try integer($0, key: "concurrency", range: 1...64) },
                 location: map.location
             )
         }

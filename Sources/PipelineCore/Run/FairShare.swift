@@ -1,11 +1,12 @@
 import Synchronization
 
-/// Bounds the bytes an item may stage in the work directory at once (`disk_budget:`).
+/// A limited allowance that items take in order of arrival: the bytes they may stage in the work
+/// directory at once (`disk_budget:`), or a stage's slots (`concurrency:` of a stage).
 ///
-/// An item reserves its size before its first stage and gives it back when it leaves the run;
-/// one that does not fit waits, in order of arrival. An item larger than the whole budget still
-/// runs, alone, rather than never. A stop wakes every waiter.
-final class DiskBudget: Sendable {
+/// An item reserves its share and gives it back when done; one that does not fit waits, in order
+/// of arrival. A share larger than the whole allowance is still granted, alone, rather than
+/// never. A stop wakes every waiter.
+final class FairShare: Sendable {
     private struct Waiter {
         var bytes: Int64
         var continuation: CheckedContinuation<Bool, Never>

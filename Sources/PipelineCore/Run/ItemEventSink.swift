@@ -8,6 +8,9 @@ struct ItemEventSink: StageEventSink {
     let store: any StateStore
     let reporter: any Reporter
     let redactor: SecretRedactor
+    /// Gives the attempt's stage slot to the next item (once).
+    var slotReleased: @Sendable () -> Void = {}
+    var mayFollow: @Sendable () -> Bool = { false }
 
     func progress(bytes: Int64, total: Int64?) {
         reporter.report(.progress(path: path, stage: stage, bytes: bytes, total: total))
@@ -20,6 +23,10 @@ struct ItemEventSink: StageEventSink {
     func checkpoint(_ values: [String: JSONValue]) throws {
         try store.commitSynchronously([.stageCheckpoint(path: path, stage: stage, values: redactor.redact(values))])
     }
+
+    func waitingForOthers() { slotReleased() }
+
+    func othersMayFollow() -> Bool { mayFollow() }
 
     func recall(_ key: String) throws -> String? { try store.stageMemory(stage: stage, key) }
 

@@ -1,8 +1,13 @@
 import Foundation
 import Synchronization
 
-/// Runs every listed item through the stages, `concurrency` items at a time, recording each
-/// transition in the state store before the next step begins.
+/// Runs every listed item through the stages, recording each transition in the state store before
+/// the next step begins.
+///
+/// Stages overlap: each works on at most its `concurrency` items at once (the pipeline's by
+/// default), and as many items are in flight as the stages together can work on, so later items
+/// are fetched while earlier ones upload. An item whose stage only waits for others (an upload
+/// waiting for its batch) gives its place to the next one. The disk budget bounds what is staged.
 ///
 /// The rules of an item's way live in `ItemJourney`; this type performs its actions (run a stage,
 /// wait, record, report) and owns the run-wide concerns: listing, the time budget, stopping.
@@ -15,7 +20,13 @@ public final class Orchestrator: Sendable {
     /// Set when the run must wind down; every stage attempt's own signal hangs off it.
     public let stop = StopSignal()
     private let stopCause = Mutex<RunOutcome.StopCause?>(nil)
-    private let diskBudget: DiskBudget?
+    private let diskBudget: FairShare?
+    /// Each stage's places: how many items it works on at once.
+    private let stageSlots: [FairShare]
+    /// The items not started yet, and the stage each item in flight is at or waiting for:
+    /// whether others may still come to a stage.
+    private let queue = WorkQueue<WorkItem>()
+    private let positions = Mutex<[String: Int]>([:])
     /// Watches for an outage: set up once the run knows how many items it has.
     private let breaker = Mutex(CircuitBreaker(items: 0))
     /// Items failed in this run, by path, with their failed-run count: the given-up ones are
@@ -28,8 +39,15 @@ public final class Orchestrator: Sendable {
         self.steps = steps
         self.store = store
         self.reporter = reporter
-        self.diskBudget = settings.diskBudget.map { DiskBudget(limit: $0.bytes) }
+        self.diskBudget = settings.diskBudget.map { FairShare(limit: $0.bytes) }
+        self.stageSlots = steps.map { FairShare(limit: Int64($0.concurrency ?? settings.concurrency)) }
     }
+
+    /// Items in flight at once: enough for every stage to be busy.
+    var itemsInFlight: Int { max(1, steps.reduce(0) { $0 + ($1.concurrency ?? settings.concurrency) }) }
+
+    /// Most items that gave their place away while waiting for others (a batch fills up to 50).
+    static let waitingRoom = 100
 
     /// Stops starting new work and tells running stages to stop; items stay resumable.
     public func requestStop(_ cause: RunOutcome.StopCause, reason: String) {
@@ -42,6 +60,7 @@ public final class Orchestrator: Sendable {
         reporter.report(.stopping(reason: reason))
         stop.stop(.runStopping)
         diskBudget?.stop()
+        for slots in stageSlots { slots.stop() }
     }
 
     // MARK: The run
@@ -70,27 +89,38 @@ public final class Orchestrator: Sendable {
         outcome.givenUp = work.givenUp.count
         breaker.withLock { $0 = CircuitBreaker(items: work.items.count) }
 
-        await withTaskGroup(of: ItemEnd.self) { group in
-            var queue = work.items.makeIterator()
-            func startNext() {
-                guard !stop.isStopped, let item = queue.next() else { return }
-                group.addTask { await self.process(item) }
+        queue.load(work.items)
+        let (events, feed) = AsyncStream.makeStream(of: FlowEvent.self)
+        await withTaskGroup(of: Void.self) { group in
+            // Workers take items from the queue one after another. One whose item gave its place
+            // away asks for a new worker, and ends with that item.
+            var workers = 0, extra = 0
+            func addWorker() {
+                workers += 1
+                group.addTask { await self.work(feed: feed) }
             }
-            for _ in 0..<settings.concurrency { startNext() }
-            for await end in group {
-                switch end {
-                case .completed(let size):
+            for _ in 0..<min(itemsInFlight, max(1, work.items.count)) { addWorker() }
+            for await event in events {
+                switch event {
+                case .ended(.completed(let size)):
                     outcome.completed += 1
                     outcome.bytesCompleted += size
-                case .failed: outcome.failed += 1
-                case .skipped: outcome.skipped += 1
-                case .left: outcome.left += 1
-                case .notStarted: outcome.notStarted += 1
+                case .ended(.failed): outcome.failed += 1
+                case .ended(.skipped): outcome.skipped += 1
+                case .ended(.left): outcome.left += 1
+                case .ended(.notStarted): outcome.notStarted += 1
+                case .placeGiven:
+                    if extra < Self.waitingRoom, !stop.isStopped, queue.remaining > 0 {
+                        extra += 1
+                        addWorker()
+                    }
+                case .workerDone:
+                    workers -= 1
+                    if workers == 0 { feed.finish() }
                 }
-                startNext()
             }
-            while queue.next() != nil { outcome.notStarted += 1 }
         }
+        outcome.notStarted += queue.drain()
         if let trip = breaker.withLock({ $0.trip }) {
             let forgiven = try forgive(trip)
             outcome.failed -= forgiven
@@ -260,13 +290,45 @@ public final class Orchestrator: Sendable {
         case completed(Int64), failed, skipped, left, notStarted
     }
 
-    private func process(_ work: WorkItem) async -> ItemEnd {
+    /// What workers tell the run loop.
+    private enum FlowEvent: Sendable {
+        case ended(ItemEnd)
+        /// An item gave its place away (it waits for others): another may start.
+        case placeGiven
+        case workerDone
+    }
+
+    /// Takes items from the queue until it is empty, the run stops, or an item gave its place away
+    /// (a new worker took it over).
+    private func work(feed: AsyncStream<FlowEvent>.Continuation) async {
+        while !stop.isStopped, let item = queue.next() {
+            let gaveWay = Mutex(false)
+            let end = await process(item) {
+                guard gaveWay.withLock({ given in defer { given = true }; return !given }) else { return }
+                feed.yield(.placeGiven)
+            }
+            feed.yield(.ended(end))
+            if gaveWay.withLock({ $0 }) { break }
+        }
+        feed.yield(.workerDone)
+    }
+
+    /// Whether an item not yet at stage `index` may still come to it.
+    private func othersMayFollow(stage index: Int) -> Bool {
+        if stop.isStopped { return false }
+        if queue.remaining > 0 { return true }
+        return positions.withLock { $0.values.contains { $0 < index } }
+    }
+
+    private func process(_ work: WorkItem, gaveWay: @escaping @Sendable () -> Void) async -> ItemEnd {
         if let diskBudget {
             guard await diskBudget.reserve(work.item.size) else { return .notStarted }
         }
         defer { diskBudget?.release(work.item.size) }
+        positions.withLock { $0[work.item.path] = 0 }
+        defer { _ = positions.withLock { $0.removeValue(forKey: work.item.path) } }
         do {
-            return try await travel(work.item, mayHaveStageRecords: work.mayHaveStageRecords)
+            return try await travel(work.item, mayHaveStageRecords: work.mayHaveStageRecords, gaveWay: gaveWay)
         } catch {
             // The state could not be written (disk full, file removed): stop cleanly rather than
             // go on without a record.
@@ -276,7 +338,7 @@ public final class Orchestrator: Sendable {
         }
     }
 
-    private func travel(_ item: SourceItem, mayHaveStageRecords: Bool) async throws -> ItemEnd {
+    private func travel(_ item: SourceItem, mayHaveStageRecords: Bool, gaveWay: @escaping @Sendable () -> Void) async throws -> ItemEnd {
         let path = item.path
         let workPath = WorkPath(itemPath: path, root: settings.workdir)
         var records = mayHaveStageRecords ? try store.stageRecords(for: path) : [:]
@@ -297,12 +359,25 @@ public final class Orchestrator: Sendable {
                     reporter.report(.itemLeft(path: path, stage: step.name))
                     return .left
                 }
+                positions.withLock { $0[path] = index }
+                let slot = SlotHold(stageSlots[index])
+                guard await slot.take() else {
+                    if !pending.isEmpty { try await store.commit(pending) }
+                    reporter.report(.itemLeft(path: path, stage: step.name))
+                    return .left
+                }
+                // Given back once this attempt's outcome is reported (or earlier, by a stage waiting for others).
+                defer { slot.release() }
                 try await store.commit(pending + [.stageStarted(path: path, stage: step.name, attempt: attempt)])
                 pending = []
                 reporter.report(.stageStarted(path: path, stage: step.name, attempt: attempt))
                 let checkpoint = attempt > 1 ? try store.stageRecords(for: path)[step.name]?.checkpoint : records[step.name]?.checkpoint
                 let began = ContinuousClock.now
-                let attemptResult = await attemptStage(step, item: item, attempt: attempt, workPath: workPath, records: records, checkpoint: checkpoint)
+                let attemptResult = await attemptStage(step, index: index, item: item, attempt: attempt, workPath: workPath, records: records,
+                                                       checkpoint: checkpoint) {
+                    slot.release()
+                    gaveWay()
+                }
                 watchForOutage(attemptResult, stage: step.name, path: path)
                 switch attemptResult {
                 case .success(.done(let stageOutputs)):
@@ -382,8 +457,9 @@ public final class Orchestrator: Sendable {
     }
 
     /// Runs one attempt of a stage under its timeout.
-    private func attemptStage(_ step: PipelineStep, item: SourceItem, attempt: Int, workPath: WorkPath,
-                              records: [String: StageRecord], checkpoint: [String: JSONValue]?) async -> Result<StageResult, StageFailure> {
+    private func attemptStage(_ step: PipelineStep, index: Int, item: SourceItem, attempt: Int, workPath: WorkPath,
+                              records: [String: StageRecord], checkpoint: [String: JSONValue]?,
+                              waitingForOthers: @escaping @Sendable () -> Void) async -> Result<StageResult, StageFailure> {
         let attemptStop = StopSignal(parent: stop)
         let watchdog = step.timeout.map { limit in
             Task {
@@ -399,7 +475,8 @@ public final class Orchestrator: Sendable {
             inputFile: producer.flatMap { records[steps[$0].name]?.outputs[StageOutputs.file]?.stringValue }.map { settings.workdir + "/" + $0 },
             earlierOutputs: Dictionary(uniqueKeysWithValues: done.map { ($0.name, records[$0.name]?.outputs ?? [:]) }),
             checkpoint: checkpoint, stop: attemptStop,
-            events: ItemEventSink(path: item.path, stage: step.name, store: store, reporter: reporter, redactor: settings.redactor))
+            events: ItemEventSink(path: item.path, stage: step.name, store: store, reporter: reporter, redactor: settings.redactor,
+                                  slotReleased: waitingForOthers, mayFollow: { [weak self] in self?.othersMayFollow(stage: index) ?? false }))
         do {
             let result = try await step.stage.run(context)
             return .success(result)

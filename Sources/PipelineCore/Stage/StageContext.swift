@@ -41,6 +41,15 @@ public struct StageContext: Sendable {
     /// A line for the log, attributed to this stage and item.
     public func log(_ message: String) { events.log(message) }
 
+    /// Says this attempt only waits for other items now (an upload waiting for its batch to
+    /// fill): its place among the stage's `concurrency` goes to the next item, and another item
+    /// may enter the run.
+    public func waitingForOthers() { events.waitingForOthers() }
+
+    /// Whether items that have not reached this stage yet may still come to it in this run
+    /// (false once the run is stopping): a batch need not wait for items that will not come.
+    public var othersMayFollow: Bool { events.othersMayFollow() }
+
     /// Records resumption data durably before going on (an upload session URL before the first byte).
     public func saveCheckpoint(_ values: [String: JSONValue]) throws {
         try events.checkpoint(values)
@@ -72,6 +81,10 @@ public protocol StageEventSink: Sendable {
     func checkpoint(_ values: [String: JSONValue]) throws
     /// Records the pid of an external stage's process, so a later run can stop it if this one dies.
     func processStarted(pid: Int32) throws
+    /// The attempt only waits for other items now; see `StageContext.waitingForOthers`.
+    func waitingForOthers()
+    /// Whether other items may still reach this stage in this run.
+    func othersMayFollow() -> Bool
     /// The stage's own run-independent memory (not per item).
     func recall(_ key: String) throws -> String?
     /// Sets (nil: removes) several keys in one durable transaction.
