@@ -26,6 +26,19 @@ struct BatchFillingTests {
         #expect(perPhoto <= 1.05, "\(perPhoto) upload and batchCreate requests a photo")
     }
 
+    @Test func moreWaitingItemsThanTheWaitingRoomAllArriveAtConcurrencyOne() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let emulator = try PhotosEmulator(directory: sandbox.root)
+        let files = (0..<130).map { "/r\($0).jpg" }
+        for file in files { try photos.randomFile(sandbox, file, size: 2_000) }
+        try photos.writePipeline(sandbox, emulator, extra: ", batch_wait: 30s", settings: "concurrency: 1")
+        let run = try photos.run(sandbox)
+        #expect(run.status == 0, "\(run.output.suffix(800))")
+        photos.expectEveryFileOnce(sandbox, emulator, files)
+        #expect(emulator.requests("batchCreate") == 3, "50 + 50 + 30")
+    }
+
     @Test func theLastBatchGoesWithoutWaitingWhenNoOtherItemCanCome() throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }

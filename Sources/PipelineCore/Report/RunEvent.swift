@@ -76,7 +76,8 @@ public struct RunOutcome: Sendable, Equatable, Codable {
         case .destinationHasUploads?: return .configuration
         default: break
         }
-        if stoppedBy != nil, left + notStarted > 0 || listingInterrupted { return .stoppedEarly }
+        // Work left is never a success, stopped or not: run again to continue.
+        if left + notStarted > 0 || listingInterrupted { return .stoppedEarly }
         // A run that did all it could and still has given-up items is not a success: someone must
         // look at them (`pipeline retry` or `forget`), or a schedule would stay green forever.
         return failed > 0 || givenUp > 0 ? .itemsFailed : .success

@@ -27,6 +27,8 @@ public final class Orchestrator: Sendable {
     /// whether others may still come to a stage.
     private let queue = WorkQueue<WorkItem>()
     private let positions = Mutex<[String: Int]>([:])
+    /// Items that gave their place away and whose worker was replaced, not finished yet.
+    private let replaced = Mutex(0)
     /// Watches for an outage: set up once the run knows how many items it has.
     private let breaker = Mutex(CircuitBreaker(items: 0))
     /// Items failed in this run, by path, with their failed-run count: the given-up ones are
@@ -93,8 +95,8 @@ public final class Orchestrator: Sendable {
         let (events, feed) = AsyncStream.makeStream(of: FlowEvent.self)
         await withTaskGroup(of: Void.self) { group in
             // Workers take items from the queue one after another. One whose item gave its place
-            // away asks for a new worker, and ends with that item.
-            var workers = 0, extra = 0
+            // away has a new worker started in its stead, and ends with that item.
+            var workers = 0
             func addWorker() {
                 workers += 1
                 group.addTask { await self.work(feed: feed) }
@@ -110,10 +112,7 @@ public final class Orchestrator: Sendable {
                 case .ended(.left): outcome.left += 1
                 case .ended(.notStarted): outcome.notStarted += 1
                 case .placeGiven:
-                    if extra < Self.waitingRoom, !stop.isStopped, queue.remaining > 0 {
-                        extra += 1
-                        addWorker()
-                    }
+                    addWorker()
                 case .workerDone:
                     workers -= 1
                     if workers == 0 { feed.finish() }
@@ -293,22 +292,34 @@ public final class Orchestrator: Sendable {
     /// What workers tell the run loop.
     private enum FlowEvent: Sendable {
         case ended(ItemEnd)
-        /// An item gave its place away (it waits for others): another may start.
+        /// An item gave its place away (it waits for others): a worker takes over from its worker.
         case placeGiven
         case workerDone
     }
 
-    /// Takes items from the queue until it is empty, the run stops, or an item gave its place away
-    /// (a new worker took it over).
+    /// Takes items from the queue until it is empty or the run stops. When an item gives its place
+    /// away, a new worker goes on with the queue (while fewer than `waitingRoom` wait so) and this
+    /// one ends with that item.
     private func work(feed: AsyncStream<FlowEvent>.Continuation) async {
         while !stop.isStopped, let item = queue.next() {
-            let gaveWay = Mutex(false)
+            let handedOver = Mutex(false)
             let end = await process(item) {
-                guard gaveWay.withLock({ given in defer { given = true }; return !given }) else { return }
-                feed.yield(.placeGiven)
+                let handOver = handedOver.withLock { done -> Bool in
+                    guard !done, self.replaced.withLock({ count -> Bool in
+                        guard count < Self.waitingRoom, self.queue.remaining > 0, !self.stop.isStopped else { return false }
+                        count += 1
+                        return true
+                    }) else { return false }
+                    done = true
+                    return true
+                }
+                if handOver { feed.yield(.placeGiven) }
             }
             feed.yield(.ended(end))
-            if gaveWay.withLock({ $0 }) { break }
+            if handedOver.withLock({ $0 }) {
+                replaced.withLock { $0 -= 1 }
+                break
+            }
         }
         feed.yield(.workerDone)
     }
