@@ -310,6 +310,18 @@ def write_random_files(root, names_and_sizes):
     return digests
 
 
+def sha1_of(path):
+    """The file's SHA-1, or None when it cannot be read."""
+    digest = hashlib.sha1()
+    try:
+        with open(path, "rb") as f:
+            for piece in iter(lambda: f.read(1 << 20), b""):
+                digest.update(piece)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
 def arrival_problems(stats, expected):
     """What is wrong with the emulator's media items against {file name: sha1}: every file exactly once,
     byte-identical, nothing else. An empty list when all is well."""
