@@ -39,6 +39,19 @@ class Unavailable(Exception):
 # --- options ---------------------------------------------------------------------------------------
 
 
+class Arguments(argparse.ArgumentParser):
+    """argparse with bench-fetch's exit status for a usage error (64, EX_USAGE); -h prints the
+    description (the script's docstring, its usage) as it is."""
+
+    def format_help(self):
+        return self.description.strip() + "\n"
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: {message}", file=sys.stderr)
+        sys.exit(64)
+
+
 def whole_number(low, high):
     """An argparse type: an integer in low..high."""
     def parse(text):
