@@ -9,7 +9,7 @@ import Transfer
 /// (`StageContext.waitingForOthers`), so a batch fills from every item that finishes uploading
 /// meanwhile: it goes out when it is full (50), when every item in this stage is waiting in it and
 /// no other item of the run may still come (`othersMayFollow`), or `batch_wait` after its first
-/// item arrived. A batch never holds two items of the same file name, so the album ledger
+/// item arrived. A stop sends the waiting batch at once rather than leaving uploaded items behind. A batch never holds two items of the same file name, so the album ledger
 /// (`AlbumLedger`) can tell them apart after a lost answer. Each item gets its own result.
 actor MediaItemCreator {
     struct Request: Sendable {
@@ -46,6 +46,9 @@ actor MediaItemCreator {
     }
 
     static let batchLimit = 50
+    /// How long a batch already on its way may go on after the run was told to stop (GitHub sends
+    /// SIGTERM 7.5 s after SIGINT).
+    static let stopGrace = Duration.seconds(5)
 
     private let settings: GooglePhotosSettings
     private let tokens: OAuthTokenSource
@@ -115,10 +118,19 @@ actor MediaItemCreator {
             let (settings, tokens, lock) = (settings, tokens, ledgerLock)
             let album = batch[0].albumID
             let context = batch[0].context
+            // A batch whose items are uploaded still goes when the run is stopping (one request,
+            // and their items are done rather than left): it is cut only `stopGrace` after the stop.
+            let batchStop = StopSignal()
+            let grace = Task {
+                while !context.stop.isStopped { try await Task.sleep(for: .milliseconds(100)) }
+                try await Task.sleep(for: Self.stopGrace)
+                batchStop.stop(.runStopping)
+            }
+            defer { grace.cancel() }
             do {
                 let results = try await Blocking.run {
                     try lock.withLock {
-                        let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: context.stop, log: context.log)
+                        let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: batchStop, log: context.log)
                         return try BatchSender(client: client, ledger: AlbumLedger(albumID: album, context: context))
                             .send(batch.map(\.request))
                     }
