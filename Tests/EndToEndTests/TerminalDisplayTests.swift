@@ -36,10 +36,10 @@ struct TerminalDisplayTests {
     /// Runs `pipeline run pipeline.yml arguments` on a pseudo-terminal `columns` wide; Ctrl-C is
     /// typed once `interruptOn` is printed.
     func runOnTerminal(_ sandbox: Sandbox, columns: Int, _ arguments: [String] = [], interruptOn: String? = nil,
-                       environment: [String: String] = [:]) throws -> Screen {
+                       environment: [String: String] = [:], raw: String? = nil) throws -> Screen {
         let settings = (["PIPELINE_STAGES_PATH": PipelineProcess.repositoryRoot + "/stages"].merging(environment) { $1 })
             .map { "\($0.key)=\($0.value)" }
-        let interrupt = interruptOn.map { ["--interrupt-on", $0] } ?? []
+        let interrupt = (interruptOn.map { ["--interrupt-on", $0] } ?? []) + (raw.map { ["--raw", $0] } ?? [])
         let output = try Command.output(settings + ["python3", PipelineProcess.repositoryRoot + "/Scripts/pty-screen",
                                                      "--cols", "\(columns)", "--rows", "60", "--timeout", "120"] + interrupt
                                         + ["--", PipelineProcess.binary, "run", "pipeline.yml"] + arguments, in: sandbox.root)
@@ -49,9 +49,9 @@ struct TerminalDisplayTests {
     }
 
     /// The summary is the last thing on the screen, and no line of the live block is left anywhere.
-    func expectCleanEnd(_ screen: Screen, _ label: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+    func expectCleanEnd(_ screen: Screen, _ label: String, columns: Int = 120, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
         let rendered = screen.rows.joined(separator: "\n")
-        #expect(screen.lines.last == SummaryText.rule, "\(label): the summary is not last:\n\(rendered)", sourceLocation: sourceLocation)
+        #expect(screen.lines.last == String(SummaryText.rule.prefix(columns - 1)), "\(label): the summary is not last:\n\(rendered)", sourceLocation: sourceLocation)
         #expect(screen.lines.filter(Screen.isBlockRow).isEmpty, "\(label): a stale progress line:\n\(rendered)", sourceLocation: sourceLocation)
         #expect(screen.count("run of 'e2e' started") == 1, "\(label): the header is not there once:\n\(rendered)", sourceLocation: sourceLocation)
     }
@@ -62,7 +62,7 @@ struct TerminalDisplayTests {
         defer { sandbox.remove() }
         let screen = try runOnTerminal(sandbox, columns: columns)
         #expect(screen.status == 0, "\(screen.rows.joined(separator: "\n"))")
-        expectCleanEnd(screen, "\(columns) columns")
+        expectCleanEnd(screen, "\(columns) columns", columns: columns)
         for path in paths {
             #expect(screen.count("completed \(path) (") == 1, "\(columns) columns: \(path) not named once")
         }
@@ -83,7 +83,7 @@ struct TerminalDisplayTests {
         let inFlight = block.filter { $0.hasPrefix(" * ") }
         #expect(!inFlight.isEmpty && inFlight.allSatisfy { $0.contains("…/IMG_2019081") && $0.contains(".jpg") },
                 "in-flight rows lost their file names:\n\(snapshot)")
-        expectCleanEnd(screen, "after Ctrl-C")
+        expectCleanEnd(screen, "after Ctrl-C", columns: 48)
         let completed = paths.filter { screen.count("completed \($0) (") == 1 }.count
         #expect(completed >= 2 && completed < 6)
         #expect(screen.count("this run: \(completed) completed, 0 failed, 0 skipped, \(6 - completed) left for the next run") == 1,
@@ -117,6 +117,26 @@ struct TerminalDisplayTests {
         #expect(screen.status == 0)
         #expect(screen.count("Z fetch started \(paths[0])") == 1, "\(screen.lines.joined(separator: "\n"))")
         #expect(screen.lines.filter(Screen.isBlockRow).isEmpty)
+    }
+
+    @Test func failuresAreRedUnlessNoColorIsSet() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        try sandbox.makeFiles(count: 1, sizes: 1000...1000)
+        try sandbox.writeFetchPipeline(then: """
+              - name: broken
+                run: flaky
+                with: { counter: counter, fail_times: -1, exit_status: 1 }
+            """)
+        for noColor in ["", "1"] {
+            let raw = sandbox.root + "/raw-\(noColor)"
+            let screen = try runOnTerminal(sandbox, columns: 120, environment: ["NO_COLOR": noColor], raw: raw)
+            let bytes = String(decoding: try Data(contentsOf: URL(fileURLWithPath: raw)), as: UTF8.self)
+            #expect(screen.count("FAILED /album0/photo 0.jpg in broken") == 1, "\(screen.lines.joined(separator: "\n"))")
+            #expect(bytes.contains("\u{1B}[31m") == noColor.isEmpty, "NO_COLOR='\(noColor)'")
+            #expect(bytes.contains("\u{1B}[J"), "the live block is drawn and erased with NO_COLOR='\(noColor)' too")
+            try? FileManager.default.removeItem(atPath: sandbox.statePath)
+        }
     }
 
     @Test func quietAndVerboseTogetherAreRefused() throws {

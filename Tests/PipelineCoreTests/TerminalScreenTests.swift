@@ -52,6 +52,9 @@ struct TerminalScreenTests {
         #expect(screen.apply(.itemFailed(path: "/b.jpg", stage: "upload", error: "quota", failures: 1, givenUp: false), at: at(2)).count == 1)
         let summary = screen.apply(finishedEvent(completed: 1), at: at(3))
         #expect(summary.first?.contains("run finished: this run: 1 completed") == true && summary.last == SummaryText.rule)
+        var narrow = listedScreen(.quiet)
+        #expect(narrow.apply(finishedEvent(completed: 1), at: at(3), width: 48).last == String(repeating: "=", count: 47),
+                "the summary's rules fit a narrow terminal")
     }
 
     @Test func theStartIsOneLine() {

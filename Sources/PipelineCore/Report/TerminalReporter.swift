@@ -47,7 +47,8 @@ public final class TerminalReporter: Reporter {
     }
 
     public func report(_ event: RunEvent) {
-        let lines = display.withLock { $0.screen.apply(event, at: Date()) }
+        let columns = width()
+        let lines = display.withLock { $0.screen.apply(event, at: Date(), width: columns) }
         if !lines.isEmpty { draw(above: lines) }
     }
 

@@ -47,8 +47,9 @@ public struct TerminalScreen: Sendable {
     /// Whether there is a live block to draw at all (not with `-q`).
     public var isLive: Bool { verbosity != .quiet }
 
-    /// Takes in an event that happened at `now`; returns the lines to print above the live block.
-    public mutating func apply(_ event: RunEvent, at now: Date) -> [String] {
+    /// Takes in an event that happened at `now`; returns the lines to print above the live block on
+    /// a terminal `width` columns wide (only the summary's rules are fitted to it; other lines may wrap).
+    public mutating func apply(_ event: RunEvent, at now: Date, width: Int = Int.max) -> [String] {
         record(event, at: now)
         guard verbosity.shows(event.level, live: isLive) else { return [] }
         let time = Self.timeOfDay(now, utcOffset: utcOffset)
@@ -58,7 +59,9 @@ public struct TerminalScreen: Sendable {
         } else {
             text = PlainReporter.lines(for: event, time: time)
         }
-        let rows = text.flatMap { $0.split(separator: "\n", omittingEmptySubsequences: false) }.map { DisplayColumns.printable(String($0)) }
+        let rule = String(SummaryText.rule.prefix(max(1, width - 1)))
+        let rows = text.flatMap { $0.split(separator: "\n", omittingEmptySubsequences: false) }
+            .map { $0 == SummaryText.rule ? rule : DisplayColumns.printable(String($0)) }
         guard colour, let code = Self.colourCode(event) else { return rows }
         return rows.map { "\u{1B}[\(code)m\($0)\u{1B}[0m" }
     }
