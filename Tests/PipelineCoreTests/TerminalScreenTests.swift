@@ -57,6 +57,14 @@ struct TerminalScreenTests {
                 "the summary's rules fit a narrow terminal")
     }
 
+    @Test func aPlainLogKeepsEveryLineUnlessQuiet() {
+        for level in [EventLevel.essential, .outcome, .detail] {
+            #expect(Verbosity.normal.shows(level, live: false) && Verbosity.verbose.shows(level, live: false))
+            #expect(Verbosity.quiet.shows(level, live: false) == (level == .essential))
+        }
+        #expect(!Verbosity.normal.shows(.detail, live: true) && Verbosity.verbose.shows(.detail, live: true))
+    }
+
     @Test func theStartIsOneLine() {
         var screen = TerminalScreen(verbosity: .normal, colour: false)
         var summary = StateSummary()

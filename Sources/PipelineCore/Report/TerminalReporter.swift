@@ -11,6 +11,8 @@ public final class TerminalReporter: Reporter {
         var screen: TerminalScreen
         var drawn: [String] = []
         var done = false
+        /// The terminal's width at the last redraw (asked again at each one, not at every event).
+        var columns: Int
     }
 
     private let writer: LineWriter
@@ -24,7 +26,7 @@ public final class TerminalReporter: Reporter {
         self.writer = writer
         self.width = width
         let screen = TerminalScreen(verbosity: verbosity, colour: colour, utcOffset: TimeZone.current.secondsFromGMT())
-        display = Mutex(Display(screen: screen))
+        display = Mutex(Display(screen: screen, columns: width()))
         guard screen.isLive else { return }
         let task = Task.detached { [weak self] in
             while !Task.isCancelled {
@@ -47,8 +49,7 @@ public final class TerminalReporter: Reporter {
     }
 
     public func report(_ event: RunEvent) {
-        let columns = width()
-        let lines = display.withLock { $0.screen.apply(event, at: Date(), width: columns) }
+        let lines = display.withLock { $0.screen.apply(event, at: Date(), width: $0.columns) }
         if !lines.isEmpty { draw(above: lines) }
     }
 
@@ -73,6 +74,7 @@ public final class TerminalReporter: Reporter {
                     for line in lines { write(line + "\n") }
                     return
                 }
+                display.columns = columns
                 let block = display.screen.block(width: columns, at: Date())
                 guard !lines.isEmpty || block != display.drawn else { return }
                 write(Self.erasing(display.drawn))
