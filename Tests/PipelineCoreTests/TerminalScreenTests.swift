@@ -144,6 +144,9 @@ struct TerminalScreenTests {
         let block = screen.block(width: 80, at: at(1))
         #expect(block.count == 2 + TerminalScreen.inFlightShown + 1)
         #expect(block.last == " … and 5 more in flight")
+        let short = screen.block(width: 80, height: 8, at: at(1))
+        #expect(short.count == 7 && short.last == " … and 11 more in flight", "the block leaves a row of an 8-row terminal: \(short)")
+        #expect(screen.block(width: 80, height: 2, at: at(1)).count == 1)
     }
 
     @Test func coloursOnlyWhenAllowedAndControlCharactersAreEscaped() {

@@ -18,15 +18,15 @@ public final class TerminalReporter: Reporter {
     private let writer: LineWriter
     private let display: Mutex<Display>
     private let ticker = Mutex<Task<Void, Never>?>(nil)
-    private let width: @Sendable () -> Int
+    private let size: @Sendable () -> (columns: Int, rows: Int)
 
-    /// `width` is asked before every redraw, so a resized terminal is followed.
+    /// `size` is asked before every redraw, so a resized terminal is followed.
     public init(writer: LineWriter, verbosity: Verbosity = .normal, colour: Bool = TerminalReporter.colourAllowed(),
-                width: @escaping @Sendable () -> Int = TerminalReporter.terminalWidth) {
+                size: @escaping @Sendable () -> (columns: Int, rows: Int) = TerminalReporter.terminalSize) {
         self.writer = writer
-        self.width = width
+        self.size = size
         let screen = TerminalScreen(verbosity: verbosity, colour: colour, utcOffset: TimeZone.current.secondsFromGMT())
-        display = Mutex(Display(screen: screen, columns: width()))
+        display = Mutex(Display(screen: screen, columns: size().columns))
         guard screen.isLive else { return }
         let task = Task.detached { [weak self] in
             while !Task.isCancelled {
@@ -37,10 +37,11 @@ public final class TerminalReporter: Reporter {
         ticker.withLock { $0 = task }
     }
 
-    /// The width of the terminal on standard output (80 if it cannot be told).
-    @Sendable public static func terminalWidth() -> Int {
+    /// The size of the terminal on standard output (80 by 24 if it cannot be told).
+    @Sendable public static func terminalSize() -> (columns: Int, rows: Int) {
         var size = winsize()
-        return ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : 80
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 else { return (80, 24) }
+        return (size.ws_col > 0 ? Int(size.ws_col) : 80, size.ws_row > 0 ? Int(size.ws_row) : 24)
     }
 
     /// Colour unless `NO_COLOR` is set to anything (https://no-color.org).
@@ -67,7 +68,7 @@ public final class TerminalReporter: Reporter {
     /// Erases the block, prints `lines`, and draws the block again (unless it is unchanged and
     /// there is nothing to print).
     private func draw(above lines: [String]) {
-        let columns = width()
+        let (columns, rows) = size()
         writer.exclusive { write in
             display.withLock { display in
                 guard !display.done else {
@@ -75,7 +76,7 @@ public final class TerminalReporter: Reporter {
                     return
                 }
                 display.columns = columns
-                let block = display.screen.block(width: columns, at: Date())
+                let block = display.screen.block(width: columns, height: rows, at: Date())
                 guard !lines.isEmpty || block != display.drawn else { return }
                 write(Self.erasing(display.drawn))
                 for line in lines + block { write(line + "\n") }

@@ -66,9 +66,10 @@ public struct TerminalScreen: Sendable {
         return rows.map { "\u{1B}[\(code)m\($0)\u{1B}[0m" }
     }
 
-    /// The live block for a terminal `width` columns wide at `now`: each line at most `width - 1`
-    /// columns, so none wraps. Empty before the run starts, after it finished, and with `-q`.
-    public func block(width: Int, at now: Date) -> [String] {
+    /// The live block for a terminal `width` columns wide and `height` rows high at `now`: each line
+    /// at most `width - 1` columns, so none wraps, and fewer lines than `height`, so the cursor can
+    /// reach the first of them again. Empty before the run starts, after it finished, and with `-q`.
+    public func block(width: Int, height: Int = Int.max, at now: Date) -> [String] {
         guard isLive, !finished, let startedAt else { return [] }
         let columns = max(1, width - 1)
         guard let listedAt else {
@@ -87,14 +88,16 @@ public struct TerminalScreen: Sendable {
             "\(stopping ? "Stopping · " : "")\(ByteSize.format(done)) of \(ByteSize.format(bytesToDo))\(percent) · \(ByteSize.format(Int64(rate)))/s · ETA \(eta)",
             counts.joined(separator: " · ") + " · \(Self.span(elapsed)) elapsed",
         ].map { DisplayColumns.cut($0, to: columns) }
-        let stageWidth = min(10, inFlight.prefix(Self.inFlightShown).map { DisplayColumns.width(of: $0.stage) }.max() ?? 0)
-        for item in inFlight.prefix(Self.inFlightShown) {
+        // Two lines of totals, the items, a line for the rest, and the row the cursor rests on.
+        let shown = inFlight.count <= min(Self.inFlightShown, height - 3) ? inFlight.count : max(0, min(Self.inFlightShown, height - 4))
+        let stageWidth = min(10, inFlight.prefix(shown).map { DisplayColumns.width(of: $0.stage) }.max() ?? 0)
+        for item in inFlight.prefix(shown) {
             lines.append(Self.itemLine(item, stageWidth: stageWidth, columns: columns))
         }
-        if inFlight.count > Self.inFlightShown {
-            lines.append(DisplayColumns.cut(" … and \(inFlight.count - Self.inFlightShown) more in flight", to: columns))
+        if inFlight.count > shown {
+            lines.append(DisplayColumns.cut(" … and \(inFlight.count - shown) more in flight", to: columns))
         }
-        return lines
+        return Array(lines.prefix(max(1, height - 1)))
     }
 
     // MARK: Counting
