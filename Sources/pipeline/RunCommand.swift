@@ -36,7 +36,19 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "auto (live progress on a terminal), plain, or json.")
     var logFormat: LogFormat = .auto
 
+    @Flag(name: .shortAndLong, help: "Print errors and the final summary only (no live progress).")
+    var quiet = false
+
+    @Flag(name: .shortAndLong, help: "Also print every stage transition on a terminal.")
+    var verbose = false
+
     func validate() throws {
+        if quiet && verbose {
+            throw ValidationError("--quiet and --verbose contradict each other: give one of them")
+        }
+        if logFormat == .json && (quiet || verbose) {
+            throw ValidationError("--log-format json always writes every event: drop --quiet/--verbose, or use --log-format plain")
+        }
         if let concurrency, !(1...64).contains(concurrency) {
             throw ValidationError("--concurrency must be from 1 to 64")
         }
@@ -47,7 +59,9 @@ struct RunCommand: AsyncParsableCommand {
             let overrides = PipelineRunner.Overrides(statePath: state, workdir: workdir, concurrency: concurrency, timeBudget: timeBudget,
                                                     diskBudget: diskBudget, fresh: fresh)
             let pipeline = overrides.applied(to: try PipelineLoading.loader().load(path: file))
-            let runner = PipelineRunner(catalog: BuiltinStageCatalog(), logFormat: logFormat, isTerminal: isatty(STDOUT_FILENO) == 1)
+            let runner = PipelineRunner(catalog: BuiltinStageCatalog(), logFormat: logFormat,
+                                        isTerminal: PipelineRunner.standardOutputIsTerminal(),
+                                        verbosity: quiet ? .quiet : verbose ? .verbose : .normal)
             if dryRun {
                 for line in try await runner.dryRun(pipeline) { print(line) }
                 return .success

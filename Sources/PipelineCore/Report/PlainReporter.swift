@@ -8,14 +8,17 @@ import Synchronization
 public final class PlainReporter: Reporter {
     let writer: LineWriter
     private let progressInterval: Double
+    private let verbosity: Verbosity
     private let lastProgress = Mutex<[String: Double]>([:])
 
-    public init(writer: LineWriter, progressInterval: Double = 15) {
+    public init(writer: LineWriter, progressInterval: Double = 15, verbosity: Verbosity = .normal) {
         self.writer = writer
         self.progressInterval = progressInterval
+        self.verbosity = verbosity
     }
 
     public func report(_ event: RunEvent) {
+        guard verbosity.shows(event.level, live: false) else { return }
         if case .progress(let path, let stage, let bytes, let total) = event {
             let now = Date().timeIntervalSince1970
             let due = lastProgress.withLock { last -> Bool in
@@ -41,9 +44,8 @@ public final class PlainReporter: Reporter {
         return shown
     }
 
-    /// The text lines of an event (shared with the terminal display).
-    static func lines(for event: RunEvent) -> [String] {
-        let time = UTCTimestamp.now()
+    /// The text lines of an event, each starting with `time` (shared with the terminal display).
+    static func lines(for event: RunEvent, time: String = UTCTimestamp.now()) -> [String] {
         switch event {
         case .runStarted(let pipeline, let summary, let maxFailures):
             return ["\(time) run of '\(pipeline)' started", SummaryText.render(summary, maxFailures: maxFailures)]

@@ -1,105 +1,92 @@
 import Foundation
 import Synchronization
 
-/// A live progress display for a terminal: log lines scroll above a status block that is redrawn
-/// four times a second (files done of total, bytes, rate, ETA, and each item in flight).
+/// Draws a `TerminalScreen` on a terminal: lines scroll above a live block that is redrawn four
+/// times a second, and erased for good when the run ends.
+///
+/// A redraw moves the cursor up over the lines it drew last and erases to the end of the screen;
+/// the screen keeps every line narrower than the terminal, so that count is exact.
 public final class TerminalReporter: Reporter {
-    private struct Active {
-        var stage: String
-        var bytes: Int64 = 0
-        var total: Int64?
-    }
-
-    private struct State {
-        var toDo = 0
-        var bytesToDo: Int64 = 0
-        var finished = 0
-        var bytesDone: Int64 = 0
-        var active: [String: Active] = [:]
-        var drawnLines = 0
-        var startedAt = Date()
+    private struct Display {
+        var screen: TerminalScreen
+        var drawn: [String] = []
+        var done = false
+        /// The terminal's width at the last redraw (asked again at each one, not at every event).
+        var columns: Int
     }
 
     private let writer: LineWriter
-    private let state = Mutex(State())
+    private let display: Mutex<Display>
     private let ticker = Mutex<Task<Void, Never>?>(nil)
-    private let width: Int
+    private let size: @Sendable () -> (columns: Int, rows: Int)
 
-    public init(writer: LineWriter, width: Int = TerminalReporter.terminalWidth()) {
+    /// `size` is asked before every redraw, so a resized terminal is followed.
+    public init(writer: LineWriter, verbosity: Verbosity = .normal, colour: Bool = TerminalReporter.colourAllowed(),
+                size: @escaping @Sendable () -> (columns: Int, rows: Int) = TerminalReporter.terminalSize) {
         self.writer = writer
-        self.width = max(40, width)
+        self.size = size
+        let screen = TerminalScreen(verbosity: verbosity, colour: colour, utcOffset: TimeZone.current.secondsFromGMT())
+        display = Mutex(Display(screen: screen, columns: size().columns))
+        guard screen.isLive else { return }
         let task = Task.detached { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(250))
-                self?.redraw(logLines: [])
+                self?.draw(above: [])
             }
         }
         ticker.withLock { $0 = task }
     }
 
-    public static func terminalWidth() -> Int {
+    /// The size of the terminal on standard output (80 by 24 if it cannot be told).
+    @Sendable public static func terminalSize() -> (columns: Int, rows: Int) {
         var size = winsize()
-        return ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : 100
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 else { return (80, 24) }
+        return (size.ws_col > 0 ? Int(size.ws_col) : 80, size.ws_row > 0 ? Int(size.ws_row) : 24)
+    }
+
+    /// Colour unless `NO_COLOR` is set to anything (https://no-color.org).
+    public static func colourAllowed(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        (environment["NO_COLOR"] ?? "").isEmpty
     }
 
     public func report(_ event: RunEvent) {
-        state.withLock { state in
-            switch event {
-            case .listed(_, _, let toDo, let bytes):
-                state.toDo = toDo
-                state.bytesToDo = bytes
-                state.startedAt = Date()
-            case .stageStarted(let path, let stage, _): state.active[path] = Active(stage: stage)
-            case .progress(let path, let stage, let bytes, let total):
-                state.active[path] = Active(stage: stage, bytes: bytes, total: total)
-            case .itemCompleted(let path, let size):
-                state.active[path] = nil
-                state.finished += 1
-                state.bytesDone += size
-            case .itemFailed(let path, _, _, _, _), .itemSkipped(let path, _), .itemLeft(let path, _):
-                state.active[path] = nil
-                state.finished += 1
-            default: break
-            }
-        }
-        if case .progress = event { return }
-        redraw(logLines: PlainReporter.lines(for: event))
+        let lines = display.withLock { $0.screen.apply(event, at: Date(), width: $0.columns) }
+        if !lines.isEmpty { draw(above: lines) }
     }
 
     public func finish() {
         ticker.withLock { $0?.cancel() }
         writer.exclusive { write in
-            state.withLock { state in
-                if state.drawnLines > 0 { write("\u{1B}[\(state.drawnLines)F\u{1B}[J") }
-                state.drawnLines = 0
+            display.withLock { display in
+                write(Self.erasing(display.drawn))
+                display.drawn = []
+                display.done = true
             }
         }
     }
 
-    private func redraw(logLines: [String]) {
+    /// Erases the block, prints `lines`, and draws the block again (unless it is unchanged and
+    /// there is nothing to print).
+    private func draw(above lines: [String]) {
+        let (columns, rows) = size()
         writer.exclusive { write in
-            state.withLock { state in
-                if state.drawnLines > 0 { write("\u{1B}[\(state.drawnLines)F\u{1B}[J") }
-                for line in logLines { write(line + "\n") }
-                let block = statusBlock(state)
-                for line in block { write(line + "\n") }
-                state.drawnLines = block.count
+            display.withLock { display in
+                guard !display.done else {
+                    for line in lines { write(line + "\n") }
+                    return
+                }
+                display.columns = columns
+                let block = display.screen.block(width: columns, height: rows, at: Date())
+                guard !lines.isEmpty || block != display.drawn else { return }
+                write(Self.erasing(display.drawn))
+                for line in lines + block { write(line + "\n") }
+                display.drawn = block
             }
         }
     }
 
-    private func statusBlock(_ state: State) -> [String] {
-        guard state.toDo > 0 else { return [] }
-        let elapsed = max(0.001, Date().timeIntervalSince(state.startedAt))
-        let inFlight = state.active.values.reduce(Int64(0)) { $0 + $1.bytes }
-        let rate = Double(state.bytesDone + inFlight) / elapsed
-        let remaining = Double(max(0, state.bytesToDo - state.bytesDone - inFlight))
-        let eta = rate > 1 ? TimeSpan(seconds: (remaining / rate).rounded()).description : "–"
-        var lines = ["[\(state.finished)/\(state.toDo) files] \(ByteSize.format(state.bytesDone)) of \(ByteSize.format(state.bytesToDo)) · \(ByteSize.format(Int64(rate)))/s · ETA \(eta)"]
-        for (path, item) in state.active.sorted(by: { $0.key < $1.key }).prefix(8) {
-            let line = "  \(item.stage.padding(toLength: 9, withPad: " ", startingAt: 0)) \(ProgressText.fraction(item.bytes, item.total))  \(PlainReporter.displayPath(path))"
-            lines.append(String(line.prefix(width - 1)))
-        }
-        return lines
+    /// Back to the start of the first line of `block` (drawn just above the cursor), erasing to the end.
+    static func erasing(_ block: [String]) -> String {
+        block.isEmpty ? "" : "\r\u{1B}[\(block.count)A\u{1B}[J"
     }
 }

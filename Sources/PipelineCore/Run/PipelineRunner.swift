@@ -38,11 +38,19 @@ public struct PipelineRunner: Sendable {
     public var catalog: any StageCatalog
     public var logFormat: LogFormat
     public var isTerminal: Bool
+    public var verbosity: Verbosity
 
-    public init(catalog: any StageCatalog, logFormat: LogFormat, isTerminal: Bool) {
+    /// `isTerminal`: standard output is a terminal that can move its cursor (not `TERM=dumb`).
+    public init(catalog: any StageCatalog, logFormat: LogFormat, isTerminal: Bool, verbosity: Verbosity = .normal) {
         self.catalog = catalog
         self.logFormat = logFormat
         self.isTerminal = isTerminal
+        self.verbosity = verbosity
+    }
+
+    /// Whether standard output is a terminal the live display can draw on.
+    public static func standardOutputIsTerminal(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        isatty(STDOUT_FILENO) == 1 && environment["TERM"] != "dumb"
     }
 
     public func makeReporter(redactor: SecretRedactor, secrets: Set<String> = []) -> any Reporter {
@@ -52,10 +60,11 @@ public struct PipelineRunner: Sendable {
         case .plain, .auto:
             // In a GitHub Actions step the plain log gains groups, annotations, masks and a step summary.
             if let actions = GitHubActionsReporter.Environment() {
-                return GitHubActionsReporter(wrapping: PlainReporter(writer: writer), writer: writer, redactor: redactor,
+                return GitHubActionsReporter(wrapping: PlainReporter(writer: writer, verbosity: verbosity), writer: writer, redactor: redactor,
                                              secrets: secrets, environment: actions)
             }
-            return logFormat == .plain || !isTerminal ? PlainReporter(writer: writer) : TerminalReporter(writer: writer)
+            return logFormat == .plain || !isTerminal ? PlainReporter(writer: writer, verbosity: verbosity)
+                : TerminalReporter(writer: writer, verbosity: verbosity)
         }
     }
 
