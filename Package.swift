@@ -42,8 +42,12 @@ let package = Package(
             dependencies: [
                 "PipelineCore", "BuiltinStages",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            plugins: ["VersionStampPlugin"]
         ),
+        // `pipeline --version` from the git tag or commit at build time (see Sources/VersionStamp).
+        .executableTarget(name: "VersionStamp", dependencies: ["CZlib"]),
+        .plugin(name: "VersionStampPlugin", capability: .buildTool(), dependencies: ["VersionStamp"]),
         // Fuzz targets (Scripts/fuzz builds them with libFuzzer); built plainly they replay findings.
         .executableTarget(name: "FuzzPipelineFile", dependencies: ["PipelineCore", "BuiltinStages"]),
         .executableTarget(name: "FuzzListing", dependencies: ["Transfer"]),
