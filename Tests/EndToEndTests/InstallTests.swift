@@ -43,7 +43,7 @@ struct InstallTests {
         let page = try String(contentsOfFile: prefix + "/share/man/man1/pipeline.1", encoding: .utf8)
         #expect(page.contains(".Dt PIPELINE 1"), "not a section-1 page for pipeline")
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/man") {
-            let rendered = try Command.output(["env", "MANWIDTH=100", "MAN_KEEP_FORMATTING=0", "man", "-l", prefix + "/share/man/man1/pipeline.1"])
+            let rendered = try Command.output(["env", "MANWIDTH=100", "man", "-l", prefix + "/share/man/man1/pipeline.1"])
             #expect(rendered.contains("PIPELINE(1)") && rendered.contains("SYNOPSIS") && rendered.contains("Exit statuses"),
                     "man -l rendered: \(rendered.prefix(400))")
         }
