@@ -1,9 +1,11 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// Linux only: the code reads /proc, preallocates with fallocate and installs signal handlers through
+// glibc's sigaction; Sources/PipelineCore/Support/LinuxOnly.swift stops a build elsewhere at once.
+
 let package = Package(
     name: "pipeline",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "pipeline", targets: ["pipeline"]),
         .library(name: "PipelineCore", targets: ["PipelineCore"]),
