@@ -7,7 +7,7 @@ struct PipelineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pipeline",
         abstract: "Moves large media libraries through declarative, resumable stages (list → fetch → verify → upload → cleanup).",
-        discussion: "Exit statuses:\n" + ExitStatus.allCases.map { "  \($0.rawValue)  \($0.meaning)" }.joined(separator: "\n"),
+        discussion: ExitStatus.helpText,
         version: BuildVersion.text,
         subcommands: [
             RunCommand.self, ValidateCommand.self, StatusCommand.self, StateCommand.self,
