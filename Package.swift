@@ -1,9 +1,11 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// Linux only: the code reads /proc, preallocates with fallocate and installs signal handlers through
+// glibc's sigaction; Sources/PipelineCore/Support/LinuxOnly.swift stops a build elsewhere at once.
+
 let package = Package(
     name: "pipeline",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "pipeline", targets: ["pipeline"]),
         .library(name: "PipelineCore", targets: ["PipelineCore"]),
@@ -42,8 +44,12 @@ let package = Package(
             dependencies: [
                 "PipelineCore", "BuiltinStages",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            plugins: ["VersionStampPlugin"]
         ),
+        // `pipeline --version` from the git tag or commit at build time (see Sources/VersionStamp).
+        .executableTarget(name: "VersionStamp", dependencies: ["CZlib"]),
+        .plugin(name: "VersionStampPlugin", capability: .buildTool(), dependencies: ["VersionStamp"]),
         // Fuzz targets (Scripts/fuzz builds them with libFuzzer); built plainly they replay findings.
         .executableTarget(name: "FuzzPipelineFile", dependencies: ["PipelineCore", "BuiltinStages"]),
         .executableTarget(name: "FuzzListing", dependencies: ["Transfer"]),

@@ -7,8 +7,8 @@ struct PipelineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pipeline",
         abstract: "Moves large media libraries through declarative, resumable stages (list → fetch → verify → upload → cleanup).",
-        discussion: "Exit statuses:\n" + ExitStatus.allCases.map { "  \($0.rawValue)  \($0.meaning)" }.joined(separator: "\n"),
-        version: "0.1.0",
+        discussion: ExitStatus.helpText,
+        version: BuildVersion.text,
         subcommands: [
             RunCommand.self, ValidateCommand.self, StatusCommand.self, StateCommand.self,
             RetryCommand.self, ForgetCommand.self, StagesCommand.self, ChecksumCommand.self, AuthCommand.self,

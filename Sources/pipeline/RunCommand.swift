@@ -6,7 +6,8 @@ import PipelineCore
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run every listed item through the stages, continuing where the last run stopped."
+        abstract: "Run every listed item through the stages, continuing where the last run stopped.",
+        discussion: ExitStatus.helpText
     )
 
     @Argument(help: "The pipeline file (YAML).")

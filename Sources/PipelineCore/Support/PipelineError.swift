@@ -92,11 +92,16 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
         case .missingInput: return "a named file does not exist"
         case .unavailable: return "the source could not be listed, a service is down, or the destination's storage is full"
         case .internalError: return "internal error"
+        case .stateLocked: return "the state file is in use by another run"
         case .ioError: return "local file input/output error"
         case .stoppedEarly: return "stopped early (time budget, SIGINT or SIGTERM, a destination's daily quota); state saved, run again to continue"
         case .notAuthorized: return "a destination refused the credentials or lacks a scope; re-authorise, then run again"
-        case .stateLocked: return "the state file is in use by another run"
         case .configuration: return "the pipeline file is invalid, or the destination holds uploads the state does not know of"
         }
+    }
+
+    /// Every status with its meaning, in numeric order, for `--help`.
+    public static var helpText: String {
+        "Exit statuses:\n" + allCases.sorted { $0.rawValue < $1.rawValue }.map { "  \($0.rawValue)  \($0.meaning)" }.joined(separator: "\n")
     }
 }
