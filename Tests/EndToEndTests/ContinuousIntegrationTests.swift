@@ -4,7 +4,7 @@ import Testing
 extension EndToEnd {
 @Suite("Continuous integration: the workflow and its rehearsal")
 struct ContinuousIntegrationTests {
-    @Test func theRehearsalFinishesThirtyFilesInThreeBudgetLimitedRunsWithNothingUploadedTwice() throws {
+    @Test func theRehearsalFinishesThirtyFilesInBudgetLimitedRunsWithNothingUploadedTwice() throws {
         let (status, text) = try rehearse([])
         #expect(status == 0, "\(text)")
         #expect(text.contains("30 of 30 files in the emulator, uploaded twice: 0, content duplicates: 0"), "\(text)")
@@ -18,7 +18,7 @@ struct ContinuousIntegrationTests {
     @Test func everyRehearsedScenarioOfTheWorkflowPasses() throws {
         let (status, text) = try rehearse(["--scenario", "all"])
         #expect(status == 0, "\(text)")
-        for scenario in ["resume", "api-failure", "selection", "cancel", "orphan", "given-up", "prune"] {
+        for scenario in ["resume", "action-resume", "api-failure", "selection", "cancel", "orphan", "given-up", "prune"] {
             #expect(text.contains("rehearse-ci: PASS \(scenario)"), "\(scenario): \(text)")
         }
     }
