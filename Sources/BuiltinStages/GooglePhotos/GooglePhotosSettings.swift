@@ -20,6 +20,7 @@ struct GooglePhotosSettings: Sendable {
         .init("batch_wait", "how long a finished upload waits at most for others to share a batchCreate (default 20s; it goes sooner when 50 are waiting or no other item can come)"),
         .init("stall_timeout", "give up a request moving under 1 KB/s for this long (default 60s)"),
         .init("ca_file", "PEM certificate to trust for api_base/token_url (an emulator behind TLS)"),
+        .init("daily_requests", "the project's Library API requests a day, for the plan of what is left (default 10000, Google's quota)"),
     ]
 
     var clientID: String
@@ -69,7 +70,22 @@ struct GooglePhotosSettings: Sendable {
         batchWait = try setup.timeSpan("batch_wait") ?? batchWait
         if let stall = try setup.timeSpan("stall_timeout") { stallTimeout = max(1, Int(stall.seconds)) }
         tries = try setup.wholeNumber("tries", in: 1...Int64.max) ?? tries
+        _ = try setup.wholeNumber("daily_requests", in: 1...100_000_000)
         if setup.parameters["ca_file"] != nil { caFile = try setup.path("ca_file") }
+    }
+
+    /// Google's quota counts every request: a file up to `raw_upload_limit` is one raw upload, a
+    /// larger one a session start plus one request per chunk; a batchCreate serves up to 50 items.
+    @Sendable static func quota(_ parameters: [String: JSONValue]) -> QuotaModel {
+        func size(_ key: String, _ fallback: Int64) -> Int64 {
+            parameters[key]?.stringValue.flatMap(ByteSize.init(parsing:))?.bytes ?? fallback
+        }
+        let raw = size("raw_upload_limit", 16 << 20), chunk = max(262_144, size("chunk_size", 64 << 20))
+        let daily = parameters["daily_requests"]?.int64Value.map { Int(clamping: $0) } ?? 10_000
+        return QuotaModel(service: "Google Photos Library API", dailyRequests: min(max(daily, 1), 100_000_000),
+                          itemsPerSharedRequest: MediaItemCreator.batchLimit) { bytes in
+            bytes <= raw ? 1 : 1 + Int((bytes + chunk - 1) / chunk)
+        }
     }
 
     /// The description for one item, or nil for none.

@@ -15,7 +15,8 @@ struct GooglePhotosStage: Stage {
         name: "google-photos",
         summary: "uploads to Google Photos (resumable, duplicate-free, batched batchCreate, optional album)",
         parameters: GooglePhotosSettings.parameters,
-        factory: .item { setup in GooglePhotosStage(settings: try GooglePhotosSettings(setup)) }
+        factory: .item { setup in GooglePhotosStage(settings: try GooglePhotosSettings(setup)) },
+        quota: GooglePhotosSettings.quota
     )
 
     /// An upload token is good for a day; one this old is not trusted any more.

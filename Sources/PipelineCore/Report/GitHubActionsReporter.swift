@@ -103,6 +103,7 @@ public final class GitHubActionsReporter: Reporter {
             | pending or in progress | \(summary.pending + summary.inProgress) |
 
             """
+        if let plan = outcome.plan, plan.items > 0 { markdown += "\n**Left:** \(Self.markdownText(plan.line()))\n" }
         if !failed.isEmpty {
             markdown += "\n### Failed in this run\n\n| item | stage | error |\n|---|---|---|\n"
             for failure in failed.prefix(Self.failuresShown) {

@@ -82,7 +82,8 @@ public final class PlainReporter: Reporter {
         case .stopping(let reason):
             return ["\(time) stopping: \(displayPath(reason))"]
         case .runFinished(let outcome, let summary, let maxFailures):
-            return ["\(time) run finished: \(SummaryText.outcomeLine(outcome))", SummaryText.render(summary, maxFailures: maxFailures)]
+            let plan = outcome.plan.flatMap { $0.items > 0 ? ["\(time) left: \($0.line())"] : nil } ?? []
+            return ["\(time) run finished: \(SummaryText.outcomeLine(outcome))"] + plan + [SummaryText.render(summary, maxFailures: maxFailures)]
         }
     }
 }

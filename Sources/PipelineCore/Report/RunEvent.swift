@@ -65,6 +65,8 @@ public struct RunOutcome: Sendable, Equatable, Codable {
     /// Listed items set aside after `max_failures` runs (not tried in this run).
     public var givenUp = 0
     public var seconds: Double = 0
+    /// What is left after the run, and what it costs under the destinations' daily quotas.
+    public var plan: TransferPlan?
 
     public init() {}
 

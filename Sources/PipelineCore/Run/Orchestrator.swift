@@ -135,6 +135,7 @@ public final class Orchestrator: Sendable {
         outcome.stoppedBy = stopCause.withLock { $0 }
         let elapsed = ContinuousClock.now - began
         outcome.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        outcome.plan = try? TransferPlan(store: store, maxFailures: settings.maxFailures, quotas: settings.quotas)
         if !givenUp.isEmpty { reporter.report(.givenUp(givenUp)) }
         if let summary = try? store.summary(maxFailures: settings.maxFailures) {
             reporter.report(.runFinished(outcome: outcome, summary: summary, maxFailures: settings.maxFailures))

@@ -83,7 +83,7 @@ public struct PipelineRunner: Sendable {
         let factory = StageFactory(catalog: catalog)
         let source = try factory.source(for: pipeline)
         let steps = try pipeline.stages.map { PipelineStep(definition: $0, stage: try factory.stage($0, in: pipeline)) }
-        let settings = RunSettings(pipeline: pipeline)
+        let settings = RunSettings(pipeline: pipeline, catalog: catalog)
         let reporter = makeReporter(redactor: settings.redactor, secrets: pipeline.secrets)
         let orchestrator = Orchestrator(settings: settings, source: source, steps: steps, store: session.store, reporter: reporter)
         let trap = SignalTrap { name in

@@ -8,6 +8,8 @@ public struct RunSettings: Sendable {
     public var diskBudget: ByteSize?
     public var source: SourceDefinition?
     public var redactor: SecretRedactor
+    /// The stages' daily quotas, for the plan at the end of the run.
+    public var quotas: [QuotaModel] = []
 
     public init(pipelineName: String, workdir: String, concurrency: Int, maxFailures: Int, timeBudget: TimeSpan?,
                 diskBudget: ByteSize? = nil, source: SourceDefinition?, redactor: SecretRedactor) {
@@ -21,9 +23,18 @@ public struct RunSettings: Sendable {
         self.redactor = redactor
     }
 
-    public init(pipeline: PipelineFile) {
+    public init(pipeline: PipelineFile, catalog: (any StageCatalog)? = nil) {
         self.init(pipelineName: pipeline.name, workdir: pipeline.workdir, concurrency: pipeline.concurrency,
                   maxFailures: pipeline.maxFailures, timeBudget: pipeline.timeBudget, diskBudget: pipeline.diskBudget, source: pipeline.source,
                   redactor: SecretRedactor(secrets: pipeline.secrets))
+        if let catalog { quotas = Self.quotas(of: pipeline, catalog: catalog) }
+    }
+
+    /// The daily quotas the pipeline's built-in stages spend.
+    public static func quotas(of pipeline: PipelineFile, catalog: any StageCatalog) -> [QuotaModel] {
+        pipeline.stages.compactMap { stage in
+            guard case .builtin(let name) = stage.reference else { return nil }
+            return catalog.descriptor(named: name)?.quota?(stage.parameters)
+        }
     }
 }

@@ -27,12 +27,17 @@ public struct StageDescriptor: Sendable {
     public var summary: String
     public var parameters: [Parameter]
     public var factory: Factory
+    /// How the stage spends a service's daily request quota, from its `with:` parameters (already
+    /// validated), for the plan of what is left; nil when it has none.
+    public var quota: (@Sendable ([String: JSONValue]) -> QuotaModel)?
 
-    public init(name: String, summary: String, parameters: [Parameter], factory: Factory) {
+    public init(name: String, summary: String, parameters: [Parameter], factory: Factory,
+                quota: (@Sendable ([String: JSONValue]) -> QuotaModel)? = nil) {
         self.name = name
         self.summary = summary
         self.parameters = parameters
         self.factory = factory
+        self.quota = quota
     }
 
     public var isSource: Bool {
