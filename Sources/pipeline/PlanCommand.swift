@@ -38,16 +38,8 @@ struct PlanCommand: AsyncParsableCommand {
                 plan = try TransferPlan(store: session.store, maxFailures: pipeline.maxFailures, quotas: quotas)
             } else {
                 let strict = try PipelineLoading.loader().load(path: file)
-                let source = try StageFactory(catalog: BuiltinStageCatalog()).source(for: strict)
-                let listed: [SourceItem]
-                do {
-                    listed = try await source.list(ListContext(parameters: strict.source.parameters, workdir: strict.workdir, stop: StopSignal(),
-                                                               selection: strict.source.selection) { _ in })
-                } catch let failure as StageFailure {
-                    throw PipelineError(.sourceUnavailable, "cannot list the source: \(SecretRedactor(secrets: strict.secrets).redact(failure.message))")
-                }
                 let limit = strict.source.maxSize?.bytes ?? .max
-                let selected = strict.source.selection.select(listed).filter { $0.size <= limit }
+                let selected = try await SourceListing.selected(strict, catalog: BuiltinStageCatalog()).filter { $0.size <= limit }
                 plan = TransferPlan(sizes: selected.map(\.size), quotas: quotas)
             }
             if json {

@@ -129,20 +129,12 @@ public struct PipelineRunner: Sendable {
             ? try SQLiteStateStore(path: pipeline.statePath, create: false, readOnly: true) : nil
         defer { try? store?.close() }
         let factory = StageFactory(catalog: catalog)
-        let source = try factory.source(for: pipeline)
         let steps = try pipeline.stages.map { PipelineStep(definition: $0, stage: try factory.stage($0, in: pipeline)) }
-        let redactor = SecretRedactor(secrets: pipeline.secrets)
-        let listed: [SourceItem]
-        do {
-            listed = try await source.list(ListContext(parameters: pipeline.source.parameters, workdir: pipeline.workdir, stop: StopSignal(),
-                                                       selection: pipeline.source.selection) { _ in })
-        } catch let failure as StageFailure {
-            throw PipelineError(.sourceUnavailable, "cannot list the source: \(redactor.redact(failure.message))")
-        }
+        let selected = try await SourceListing.selected(pipeline, catalog: catalog)
         let records = Dictionary(try store?.allItems().map { ($0.path, $0) } ?? [], uniquingKeysWith: { first, _ in first })
         var lines: [String] = []
         var counts: [String: Int] = [:]
-        for item in pipeline.source.selection.select(listed) {
+        for item in selected {
             let shown = PlainReporter.displayPath(item.path)
             let record = records[item.path]
             let line: String
@@ -167,6 +159,7 @@ public struct PipelineRunner: Sendable {
             lines.append(line)
         }
         lines.append("dry run: " + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + "; nothing was changed")
-        return lines.map(redactor.redact)
+        let redactor = SecretRedactor(secrets: pipeline.secrets)
+        return lines.map { redactor.redact($0) }
     }
 }

@@ -30,15 +30,7 @@ public struct StateRebuilder: Sendable {
         }
         let stageName = steps[index].definition.name
         let stop = StopSignal()
-        let source = try factory.source(for: pipeline)
-        let listed: [SourceItem]
-        do {
-            listed = try await source.list(ListContext(parameters: pipeline.source.parameters, workdir: pipeline.workdir, stop: stop,
-                                                       selection: pipeline.source.selection, log: log))
-        } catch let failure as StageFailure {
-            throw PipelineError(.sourceUnavailable, "cannot list the source: \(failure.message)")
-        }
-        let selected = pipeline.source.selection.select(listed)
+        let selected = try await SourceListing.selected(pipeline, catalog: factory.catalog, stop: stop, log: log)
         _ = try store.recordListing(selected)
         let holdings: DestinationHoldings
         do {
