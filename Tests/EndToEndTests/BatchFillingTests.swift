@@ -39,6 +39,20 @@ struct BatchFillingTests {
         #expect(emulator.requests("batchCreate") == 3, "50 + 50 + 30")
     }
 
+    @Test func aBatchDoesNotWaitForItemsTheDiskBudgetKeepsOut() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let emulator = try PhotosEmulator(directory: sandbox.root)
+        let files = (0..<6).map { "/d\($0).jpg" }
+        for file in files { try photos.randomFile(sandbox, file, size: 3_000) }
+        // Room for two items: the two waiting in their batch hold it, so no other item can start
+        // until the batch goes. A batch_wait of an hour would hang the run (the hang guard is 300 s).
+        try photos.writePipeline(sandbox, emulator, extra: ", batch_wait: 1h", settings: "concurrency: 2\ndisk_budget: 7KB")
+        let run = try photos.run(sandbox)
+        #expect(run.status == 0, "\(run.output.suffix(800))")
+        photos.expectEveryFileOnce(sandbox, emulator, files)
+    }
+
     @Test func theLastBatchGoesWithoutWaitingWhenNoOtherItemCanCome() throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }

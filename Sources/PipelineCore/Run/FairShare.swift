@@ -57,6 +57,9 @@ final class FairShare: Sendable {
         for waiter in admitted { waiter.continuation.resume(returning: true) }
     }
 
+    /// Whether an item waits for its share now (the allowance is taken up).
+    var hasWaiters: Bool { state.withLock { !$0.waiting.isEmpty } }
+
     /// Wakes every waiter with "stopped".
     func stop() {
         let waiting = state.withLock { state -> [Waiter] in

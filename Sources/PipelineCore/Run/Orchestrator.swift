@@ -325,10 +325,12 @@ public final class Orchestrator: Sendable {
         feed.yield(.workerDone)
     }
 
-    /// Whether an item not yet at stage `index` may still come to it.
+    /// Whether an item not yet at stage `index` may still come to it. Items not started count only
+    /// while the disk budget lets them start: when it is taken up (by items waiting in this stage,
+    /// say), none can come before one of those finishes.
     private func othersMayFollow(stage index: Int) -> Bool {
         if stop.isStopped { return false }
-        if queue.remaining > 0 { return true }
+        if queue.remaining > 0, diskBudget?.hasWaiters != true { return true }
         return positions.withLock { $0.values.contains { $0 < index } }
     }
 
