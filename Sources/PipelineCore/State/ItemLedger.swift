@@ -8,7 +8,7 @@
 public struct ItemLedger: Sendable, Equatable {
     public let path: String
     /// Whether the item was in the state when the ledger was loaded (a driver inserts or updates).
-    public let wasStored: Bool
+    public private(set) var wasStored: Bool
     /// The item as the rules leave it; nil when it is not, or no longer, in the state.
     public private(set) var item: ItemRecord?
     /// The stage records the ledger knows, as the rules leave them.
@@ -80,6 +80,14 @@ public struct ItemLedger: Sendable, Equatable {
             knownStages.insert(name)
         }
         if all { knowsAllStages = true }
+    }
+
+    /// The ledger once its changes are stored: what it holds is now what is stored.
+    public func settled() -> ItemLedger {
+        var settled = self
+        settled.wasStored = item != nil
+        settled.changes = Changes()
+        return settled
     }
 
     // MARK: Transitions

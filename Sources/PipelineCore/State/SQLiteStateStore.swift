@@ -15,6 +15,11 @@ public final class SQLiteStateStore: StateStore {
     public let path: String
     private let connection: Mutex<SQLiteConnection?>
     private let groupCommit = Mutex(GroupCommitQueue())
+    /// The items of recent commits as stored, so that an item's next commit reads nothing.
+    /// Only this connection writes (the state lock sees to it); taken inside `connection`'s lock.
+    private let recent = Mutex([String: ItemLedger]())
+    /// Beyond this many, the recent items are forgotten (they are read again when needed).
+    private static let recentLimit = 4096
 
     /// Transitions waiting for the committer, and whether it is draining them.
     private struct GroupCommitQueue {
@@ -111,6 +116,14 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
+    /// Runs `body` on the open database after forgetting the recent items (it changes items on its own).
+    private func withDatabaseForgettingRecentItems<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        try withDatabase { database in
+            recent.withLock { $0.removeAll() }
+            return try body(database)
+        }
+    }
+
     private func withDatabase<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         try connection.withLock { database in
             guard let database else { throw PipelineError(.internalError, "state file '\(path)' is already closed") }
@@ -182,25 +195,36 @@ public final class SQLiteStateStore: StateStore {
     public func commitSynchronously(_ transitions: [StateTransition]) throws {
         let now = Date().timeIntervalSince1970
         try withDatabase { database in
-            try database.transaction {
+            let committed = try database.transaction {
                 // Each item is read once per transaction, changed by the rules, and written once.
-                var ledgers: [String: ItemLedger] = [:]
-                var order: [String] = []
+                var ledgers: [ItemLedger] = []
+                var positions: [String: Int] = [:]
                 for transition in transitions {
                     let path = transition.path
-                    var ledger: ItemLedger
-                    if let known = ledgers[path] {
-                        ledger = known
+                    let position: Int
+                    if let known = positions[path] {
+                        position = known
                     } else {
-                        ledger = try Self.ledger(path, in: database)
-                        order.append(path)
+                        position = ledgers.count
+                        positions[path] = position
+                        ledgers.append(try recent.withLock { $0[path] } ?? Self.ledger(path, in: database, allStages: true))
                     }
-                    try Self.loadStages(ledger.stagesToLoad(for: transition), into: &ledger, in: database)
-                    try ledger.apply(transition, at: now)
-                    ledgers[path] = ledger
+                    try Self.loadStages(ledgers[position].stagesToLoad(for: transition), into: &ledgers[position], in: database)
+                    try ledgers[position].apply(transition, at: now)
                 }
-                for path in order {
-                    try Self.write(ledgers[path]!, in: database) { try Self.lastListedOrder(in: database) + 1 }
+                for ledger in ledgers {
+                    try Self.write(ledger, in: database) { try Self.lastListedOrder(in: database) + 1 }
+                }
+                return ledgers
+            }
+            recent.withLock { recent in
+                if recent.count > Self.recentLimit { recent.removeAll(keepingCapacity: true) }
+                for ledger in committed {
+                    // An item that is finished with (or gone) is not committed again soon.
+                    switch ledger.item?.status {
+                    case .pending?, .inProgress?: recent[ledger.path] = ledger.settled()
+                    default: recent[ledger.path] = nil
+                    }
                 }
             }
         }
@@ -208,7 +232,7 @@ public final class SQLiteStateStore: StateStore {
 
     public func recordListing(_ items: [SourceItem]) throws -> ListingChanges {
         let now = Date().timeIntervalSince1970
-        return try withDatabase { database in
+        return try withDatabaseForgettingRecentItems { database in
             try database.transaction {
                 var changes = ListingChanges()
                 var nextOrder = try Self.lastListedOrder(in: database)
@@ -231,17 +255,19 @@ public final class SQLiteStateStore: StateStore {
 
     // MARK: Storing what the rules decide
 
-    /// The item's ledger, with its stored record and no stage records yet (they are loaded as needed).
-    private static func ledger(_ path: String, in database: SQLiteConnection) throws -> ItemLedger {
-        let record = try database.query("SELECT \(itemColumns) FROM items WHERE path = ?", [.text(path)]).first.map(itemRecord)
-        return ItemLedger(path: path, item: record, allStagesKnown: record == nil)
+    /// The item's ledger with its stored record, and its stage records when `allStages` (else they
+    /// are loaded as events need them).
+    private static func ledger(_ path: String, in database: SQLiteConnection, allStages: Bool = false) throws -> ItemLedger {
+        let record = try database.query(selectItem, [.text(path)]).first.map(itemRecord)
+        guard let record, allStages else { return ItemLedger(path: path, item: record, allStagesKnown: record == nil) }
+        return ItemLedger(path: path, item: record, stages: try stageRecords(for: path, in: database))
     }
 
     private static func loadStages(_ need: ItemLedger.StageNeed, into ledger: inout ItemLedger, in database: SQLiteConnection) throws {
         switch need {
         case .none: return
         case .stage(let stage):
-            let rows = try database.query("SELECT \(stageColumns) FROM stages WHERE path = ? AND stage = ?", [.text(ledger.path), .text(stage)])
+            let rows = try database.query(selectStage, [.text(ledger.path), .text(stage)])
             ledger.learn(stageRecords(rows), all: false)
         case .all:
             ledger.learn(try stageRecords(for: ledger.path, in: database), all: true)
@@ -264,8 +290,10 @@ public final class SQLiteStateStore: StateStore {
                 continue
             }
             try database.query("""
-                INSERT OR REPLACE INTO stages(path, stage, status, attempt, outputs, checkpoint, error, pid, pid_start, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO stages(path, stage, status, attempt, outputs, checkpoint, error, pid, pid_start, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path, stage) DO UPDATE SET status = excluded.status,
+                    attempt = excluded.attempt, outputs = excluded.outputs, checkpoint = excluded.checkpoint, error = excluded.error,
+                    pid = excluded.pid, pid_start = excluded.pid_start, updated_at = excluded.updated_at
                 """, [path, .text(stage), .text(record.status.rawValue), .integer(Int64(record.attempt)),
                       SQLiteValue(record.outputs.isEmpty && record.status != .done ? nil : JSONValue.object(record.outputs).jsonText()),
                       SQLiteValue(record.checkpoint.map { JSONValue.object($0).jsonText() }), SQLiteValue(record.error),
@@ -315,9 +343,7 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func item(_ path: String) throws -> ItemRecord? {
-        try withDatabase { database in
-            try database.query("SELECT \(Self.itemColumns) FROM items WHERE path = ?", [.text(path)]).first.map(Self.itemRecord)
-        }
+        try withDatabase { database in try database.query(Self.selectItem, [.text(path)]).first.map(Self.itemRecord) }
     }
 
     public func allItems() throws -> [ItemRecord] {
@@ -331,9 +357,13 @@ public final class SQLiteStateStore: StateStore {
     }
 
     private static let stageColumns = "stage, status, attempt, outputs, checkpoint, error, pid, pid_start, updated_at"
+    // Built once: statements are cached by their text, which is hashed on every use.
+    private static let selectItem = "SELECT \(itemColumns) FROM items WHERE path = ?"
+    private static let selectStage = "SELECT \(stageColumns) FROM stages WHERE path = ? AND stage = ?"
+    private static let selectStages = "SELECT \(stageColumns) FROM stages WHERE path = ?"
 
     private static func stageRecords(for path: String, in database: SQLiteConnection) throws -> [String: StageRecord] {
-        stageRecords(try database.query("SELECT \(stageColumns) FROM stages WHERE path = ?", [.text(path)]))
+        stageRecords(try database.query(selectStages, [.text(path)]))
     }
 
     private static func stageRecords(_ rows: [[SQLiteValue]]) -> [String: StageRecord] {
@@ -385,7 +415,7 @@ public final class SQLiteStateStore: StateStore {
     // MARK: Maintenance
 
     public func retry(paths: [String]?, includeSkipped: Bool) throws -> Int {
-        try withDatabase { database in
+        try withDatabaseForgettingRecentItems { database in
             try database.transaction {
                 let candidates: [String]
                 if let paths {
@@ -408,7 +438,7 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func forget(path: String) throws -> Bool {
-        try withDatabase { database in
+        try withDatabaseForgettingRecentItems { database in
             try database.transaction {
                 var ledger = try Self.ledger(path, in: database)
                 guard ledger.forget() else { return false }
@@ -419,7 +449,7 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func importItems(_ records: [ItemRecord]) throws {
-        try withDatabase { database in
+        try withDatabaseForgettingRecentItems { database in
             try database.transaction {
                 var nextOrder = try Self.lastListedOrder(in: database)
                 for record in records {
