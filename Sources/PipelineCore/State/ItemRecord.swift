@@ -113,4 +113,21 @@ public struct StateSummary: Sendable, Equatable, Codable {
     public var completedBytes: Int64 = 0
     public var totalBytes: Int64 = 0
     public init() {}
+
+    /// Counts one item in (the rule `status` and the stores' aggregate queries follow).
+    public mutating func count(_ item: ItemRecord, maxFailures: Int) {
+        total += 1
+        totalBytes += item.size ?? 0
+        switch item.status {
+        case .pending: pending += 1
+        case .inProgress: inProgress += 1
+        case .completed:
+            completed += 1
+            completedBytes += item.size ?? 0
+        case .failed:
+            failed += 1
+            if item.hasGivenUp(maxFailures: maxFailures) { givenUp += 1 }
+        case .skipped: skipped += 1
+        }
+    }
 }

@@ -15,6 +15,11 @@ public final class SQLiteStateStore: StateStore {
     public let path: String
     private let connection: Mutex<SQLiteConnection?>
     private let groupCommit = Mutex(GroupCommitQueue())
+    /// The items of recent commits as stored, so that an item's next commit reads nothing.
+    /// Only this connection writes (the state lock sees to it); taken inside `connection`'s lock.
+    private let recent = Mutex([String: ItemLedger]())
+    /// Beyond this many, the recent items are forgotten (they are read again when needed).
+    private static let recentLimit = 4096
 
     /// Transitions waiting for the committer, and whether it is draining them.
     private struct GroupCommitQueue {
@@ -111,6 +116,14 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
+    /// Runs `body` on the open database after forgetting the recent items (it changes items on its own).
+    private func withDatabaseForgettingRecentItems<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        try withDatabase { database in
+            recent.withLock { $0.removeAll() }
+            return try body(database)
+        }
+    }
+
     private func withDatabase<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         try connection.withLock { database in
             guard let database else { throw PipelineError(.internalError, "state file '\(path)' is already closed") }
@@ -182,96 +195,131 @@ public final class SQLiteStateStore: StateStore {
     public func commitSynchronously(_ transitions: [StateTransition]) throws {
         let now = Date().timeIntervalSince1970
         try withDatabase { database in
-            try database.transaction {
-                for transition in transitions { try apply(transition, at: now, in: database) }
+            let committed = try database.transaction {
+                // Each item is read once per transaction, changed by the rules, and written once.
+                var ledgers: [ItemLedger] = []
+                var positions: [String: Int] = [:]
+                for transition in transitions {
+                    let path = transition.path
+                    let position: Int
+                    if let known = positions[path] {
+                        position = known
+                    } else {
+                        position = ledgers.count
+                        positions[path] = position
+                        ledgers.append(try recent.withLock { $0[path] } ?? Self.ledger(path, in: database, allStages: true))
+                    }
+                    try Self.loadStages(ledgers[position].stagesToLoad(for: transition), into: &ledgers[position], in: database)
+                    try ledgers[position].apply(transition, at: now)
+                }
+                for ledger in ledgers {
+                    try Self.write(ledger, in: database) { try Self.lastListedOrder(in: database) + 1 }
+                }
+                return ledgers
             }
-        }
-    }
-
-    private func apply(_ transition: StateTransition, at now: Double, in database: SQLiteConnection) throws {
-        switch transition {
-        case .stageStarted(let path, let stage, let attempt):
-            try database.query("""
-                INSERT INTO stages(path, stage, status, attempt, updated_at) VALUES (?, ?, 'running', ?, ?)
-                ON CONFLICT(path, stage) DO UPDATE SET status = 'running', attempt = excluded.attempt,
-                    error = NULL, updated_at = excluded.updated_at
-                """, [.text(path), .text(stage), .integer(Int64(attempt)), .real(now)])
-            try database.query("UPDATE items SET status = 'in_progress', stage = ?, updated_at = ? WHERE path = ?",
-                               [.text(stage), .real(now), .text(path)])
-        case .stageProcess(let path, let stage, let processID, let processStart):
-            try database.query("UPDATE stages SET pid = ?, pid_start = ? WHERE path = ? AND stage = ?",
-                               [SQLiteValue(processID.map(Int64.init)), SQLiteValue(processStart), .text(path), .text(stage)])
-        case .stageCheckpoint(let path, let stage, let values):
-            try database.query("UPDATE stages SET checkpoint = ?, updated_at = ? WHERE path = ? AND stage = ?",
-                               [.text(JSONValue.object(values).jsonText()), .real(now), .text(path), .text(stage)])
-        case .stageDone(let path, let stage, let outputs):
-            try database.query("""
-                INSERT INTO stages(path, stage, status, attempt, outputs, updated_at) VALUES (?, ?, 'done', 1, ?, ?)
-                ON CONFLICT(path, stage) DO UPDATE SET status = 'done', outputs = excluded.outputs, checkpoint = NULL,
-                    error = NULL, pid = NULL, pid_start = NULL, updated_at = excluded.updated_at
-                """, [.text(path), .text(stage), .text(JSONValue.object(outputs).jsonText()), .real(now)])
-        case .stageAttemptFailed(let path, let stage, let attempt, let error):
-            try database.query("""
-                UPDATE stages SET status = 'failed', attempt = ?, error = ?, pid = NULL, pid_start = NULL, updated_at = ?
-                WHERE path = ? AND stage = ?
-                """, [.integer(Int64(attempt)), .text(error), .real(now), .text(path), .text(stage)])
-        case .stagesReset(let path, let stages):
-            for stage in stages {
-                try database.query("DELETE FROM stages WHERE path = ? AND stage = ?", [.text(path), .text(stage)])
+            recent.withLock { recent in
+                if recent.count > Self.recentLimit { recent.removeAll(keepingCapacity: true) }
+                for ledger in committed {
+                    // An item that is finished with (or gone) is not committed again soon.
+                    switch ledger.item?.status {
+                    case .pending?, .inProgress?: recent[ledger.path] = ledger.settled()
+                    default: recent[ledger.path] = nil
+                    }
+                }
             }
-        case .itemCompleted(let path, let stage):
-            try database.query("""
-                UPDATE items SET status = 'completed', stage = ?, last_error = NULL, skip_reason = NULL,
-                    completed_at = ?, updated_at = ? WHERE path = ?
-                """, [SQLiteValue(stage), .real(now), .real(now), .text(path)])
-        case .itemFailed(let path, let stage, let error):
-            try database.query("""
-                UPDATE items SET status = 'failed', stage = ?, failures = failures + 1, last_error = ?,
-                    first_failed = COALESCE(first_failed, ?), last_failed = ?, updated_at = ? WHERE path = ?
-                """, [.text(stage), .text(error), .real(now), .real(now), .real(now), .text(path)])
-        case .itemFailureForgiven(let path):
-            try database.query("""
-                UPDATE items SET status = 'in_progress', failures = MAX(0, failures - 1), updated_at = ? WHERE path = ? AND status = 'failed'
-                """, [.real(now), .text(path)])
-        case .itemSkipped(let path, let reason):
-            try database.query("UPDATE items SET status = 'skipped', skip_reason = ?, updated_at = ? WHERE path = ?",
-                               [.text(reason), .real(now), .text(path)])
-            // The stage that decided it is no longer running.
-            try database.query("UPDATE stages SET status = 'skipped', pid = NULL, pid_start = NULL, updated_at = ? WHERE path = ? AND status = 'running'",
-                               [.real(now), .text(path)])
         }
     }
 
     public func recordListing(_ items: [SourceItem]) throws -> ListingChanges {
         let now = Date().timeIntervalSince1970
-        return try withDatabase { database in
+        return try withDatabaseForgettingRecentItems { database in
             try database.transaction {
                 var changes = ListingChanges()
-                var nextOrder = try database.query("SELECT COALESCE(MAX(listed_order), 0) FROM items").first?.first?.integer ?? 0
+                var nextOrder = try Self.lastListedOrder(in: database)
                 for item in items {
-                    let existing = try database.query("SELECT size, modified, status FROM items WHERE path = ?", [.text(item.path)]).first
-                    guard let existing else {
+                    var ledger = try Self.ledger(item.path, in: database)
+                    switch ledger.listed(item, at: now) {
+                    case .added: changes.added += 1
+                    case .changed: changes.changed.append(item.path)
+                    case .kept: break
+                    }
+                    try Self.write(ledger, in: database) {
                         nextOrder += 1
-                        try database.query("INSERT INTO items(path, listed_order, size, modified, status, updated_at) VALUES (?, ?, ?, ?, 'pending', ?)",
-                                           [.text(item.path), .integer(nextOrder), .integer(item.size), SQLiteValue(item.modified), .real(now)])
-                        changes.added += 1
-                        continue
-                    }
-                    let status = existing[2].text.flatMap(ItemStatus.init(rawValue:))
-                    let sizeChanged = existing[0].integer.map { $0 != item.size } ?? false
-                    let timeChanged = existing[1].text != nil && item.modified != nil && existing[1].text != item.modified
-                    if status != .completed, status != .skipped, sizeChanged || timeChanged {
-                        try database.query("DELETE FROM stages WHERE path = ?", [.text(item.path)])
-                        try database.query("UPDATE items SET status = CASE WHEN status = 'failed' THEN 'failed' ELSE 'pending' END, stage = NULL WHERE path = ?", [.text(item.path)])
-                        changes.changed.append(item.path)
-                    }
-                    if existing[0].integer != item.size || existing[1].text != item.modified {
-                        try database.query("UPDATE items SET size = ?, modified = ? WHERE path = ?",
-                                           [.integer(item.size), SQLiteValue(item.modified), .text(item.path)])
+                        return nextOrder
                     }
                 }
                 return changes
             }
+        }
+    }
+
+    // MARK: Storing what the rules decide
+
+    /// The item's ledger with its stored record, and its stage records when `allStages` (else they
+    /// are loaded as events need them).
+    private static func ledger(_ path: String, in database: SQLiteConnection, allStages: Bool = false) throws -> ItemLedger {
+        let record = try database.query(selectItem, [.text(path)]).first.map(itemRecord)
+        guard let record, allStages else { return ItemLedger(path: path, item: record, allStagesKnown: record == nil) }
+        return ItemLedger(path: path, item: record, stages: try stageRecords(for: path, in: database))
+    }
+
+    private static func loadStages(_ need: ItemLedger.StageNeed, into ledger: inout ItemLedger, in database: SQLiteConnection) throws {
+        switch need {
+        case .none: return
+        case .stage(let stage):
+            let rows = try database.query(selectStage, [.text(ledger.path), .text(stage)])
+            ledger.learn(stageRecords(rows), all: false)
+        case .all:
+            ledger.learn(try stageRecords(for: ledger.path, in: database), all: true)
+        }
+    }
+
+    private static func lastListedOrder(in database: SQLiteConnection) throws -> Int64 {
+        try database.query("SELECT COALESCE(MAX(listed_order), 0) FROM items").first?.first?.integer ?? 0
+    }
+
+    /// Writes what the rules changed; a new item takes the listed order `nextListedOrder` gives.
+    private static func write(_ ledger: ItemLedger, in database: SQLiteConnection, nextListedOrder: () throws -> Int64) throws {
+        let changes = ledger.changes
+        if changes.isEmpty { return }
+        let path = SQLiteValue.text(ledger.path)
+        if changes.discardsAllStages { try database.query("DELETE FROM stages WHERE path = ?", [path]) }
+        for stage in changes.stages.sorted() {
+            guard let record = ledger.stages[stage] else {
+                try database.query("DELETE FROM stages WHERE path = ? AND stage = ?", [path, .text(stage)])
+                continue
+            }
+            try database.query("""
+                INSERT INTO stages(path, stage, status, attempt, outputs, checkpoint, error, pid, pid_start, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path, stage) DO UPDATE SET status = excluded.status,
+                    attempt = excluded.attempt, outputs = excluded.outputs, checkpoint = excluded.checkpoint, error = excluded.error,
+                    pid = excluded.pid, pid_start = excluded.pid_start, updated_at = excluded.updated_at
+                """, [path, .text(stage), .text(record.status.rawValue), .integer(Int64(record.attempt)),
+                      SQLiteValue(record.outputs.isEmpty && record.status != .done ? nil : JSONValue.object(record.outputs).jsonText()),
+                      SQLiteValue(record.checkpoint.map { JSONValue.object($0).jsonText() }), SQLiteValue(record.error),
+                      SQLiteValue(record.processID.map(Int64.init)), SQLiteValue(record.processStart), SQLiteValue(real: record.updatedAt)])
+        }
+        guard changes.item else { return }
+        guard let record = ledger.item else {
+            try database.query("DELETE FROM items WHERE path = ?", [path])
+            return
+        }
+        let fields: [SQLiteValue] = [
+            SQLiteValue(record.size), SQLiteValue(record.modified), .text(record.status.rawValue), SQLiteValue(record.stage),
+            .integer(Int64(record.failures)), SQLiteValue(record.lastError), SQLiteValue(real: record.firstFailed),
+            SQLiteValue(real: record.lastFailed), SQLiteValue(record.skipReason), SQLiteValue(real: record.updatedAt),
+            SQLiteValue(real: record.completedAt),
+        ]
+        if ledger.wasStored {
+            try database.query("""
+                UPDATE items SET size = ?, modified = ?, status = ?, stage = ?, failures = ?, last_error = ?, first_failed = ?,
+                    last_failed = ?, skip_reason = ?, updated_at = ?, completed_at = ? WHERE path = ?
+                """, fields + [path])
+        } else {
+            try database.query("""
+                INSERT INTO items(path, listed_order, size, modified, status, stage, failures, last_error, first_failed, last_failed,
+                    skip_reason, updated_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [path, .integer(try nextListedOrder())] + fields)
         }
     }
 
@@ -295,9 +343,7 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func item(_ path: String) throws -> ItemRecord? {
-        try withDatabase { database in
-            try database.query("SELECT \(Self.itemColumns) FROM items WHERE path = ?", [.text(path)]).first.map(Self.itemRecord)
-        }
+        try withDatabase { database in try database.query(Self.selectItem, [.text(path)]).first.map(Self.itemRecord) }
     }
 
     public func allItems() throws -> [ItemRecord] {
@@ -307,25 +353,34 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func stageRecords(for path: String) throws -> [String: StageRecord] {
-        try withDatabase { database in
-            let rows = try database.query(
-                "SELECT stage, status, attempt, outputs, checkpoint, error, pid, pid_start, updated_at FROM stages WHERE path = ?",
-                [.text(path)])
-            var records: [String: StageRecord] = [:]
-            for row in rows {
-                let stage = row[0].text ?? ""
-                var record = StageRecord(stage: stage, status: row[1].text.flatMap(StageRecord.Status.init(rawValue:)) ?? .failed,
-                                         attempt: Int(row[2].integer ?? 1))
-                record.outputs = row[3].text.flatMap { try? JSONValue.parse($0).objectValue } ?? [:]
-                record.checkpoint = row[4].text.flatMap { try? JSONValue.parse($0).objectValue }
-                record.error = row[5].text
-                record.processID = row[6].integer.map { Int32($0) }
-                record.processStart = row[7].text
-                record.updatedAt = row[8].real
-                records[stage] = record
-            }
-            return records
+        try withDatabase { database in try Self.stageRecords(for: path, in: database) }
+    }
+
+    private static let stageColumns = "stage, status, attempt, outputs, checkpoint, error, pid, pid_start, updated_at"
+    // Built once: statements are cached by their text, which is hashed on every use.
+    private static let selectItem = "SELECT \(itemColumns) FROM items WHERE path = ?"
+    private static let selectStage = "SELECT \(stageColumns) FROM stages WHERE path = ? AND stage = ?"
+    private static let selectStages = "SELECT \(stageColumns) FROM stages WHERE path = ?"
+
+    private static func stageRecords(for path: String, in database: SQLiteConnection) throws -> [String: StageRecord] {
+        stageRecords(try database.query(selectStages, [.text(path)]))
+    }
+
+    private static func stageRecords(_ rows: [[SQLiteValue]]) -> [String: StageRecord] {
+        var records: [String: StageRecord] = [:]
+        for row in rows {
+            let stage = row[0].text ?? ""
+            var record = StageRecord(stage: stage, status: row[1].text.flatMap(StageRecord.Status.init(rawValue:)) ?? .failed,
+                                     attempt: Int(row[2].integer ?? 1))
+            record.outputs = row[3].text.flatMap { try? JSONValue.parse($0).objectValue } ?? [:]
+            record.checkpoint = row[4].text.flatMap { try? JSONValue.parse($0).objectValue }
+            record.error = row[5].text
+            record.processID = row[6].integer.map { Int32($0) }
+            record.processStart = row[7].text
+            record.updatedAt = row[8].real
+            records[stage] = record
         }
+        return records
     }
 
     public func summary(maxFailures: Int) throws -> StateSummary {
@@ -360,18 +415,22 @@ public final class SQLiteStateStore: StateStore {
     // MARK: Maintenance
 
     public func retry(paths: [String]?, includeSkipped: Bool) throws -> Int {
-        try withDatabase { database in
+        try withDatabaseForgettingRecentItems { database in
             try database.transaction {
-                let statuses = includeSkipped ? "('failed', 'skipped')" : "('failed')"
-                let reset = "UPDATE items SET status = 'pending', failures = 0, last_error = NULL, first_failed = NULL, last_failed = NULL, skip_reason = NULL"
-                guard let paths else {
-                    try database.query("\(reset) WHERE status IN \(statuses)")
-                    return Int(try database.query("SELECT changes()").first?.first?.integer ?? 0)
+                let candidates: [String]
+                if let paths {
+                    candidates = paths
+                } else {
+                    // Only where the rules may act: every item with a status retry changes.
+                    let statuses = ItemLedger.retryableStatuses(includeSkipped: includeSkipped).map { "'\($0.rawValue)'" }.joined(separator: ", ")
+                    candidates = try database.query("SELECT path FROM items WHERE status IN (\(statuses))").compactMap { $0.first?.text }
                 }
                 var changed = 0
-                for path in paths {
-                    try database.query("\(reset) WHERE path = ? AND status IN \(statuses)", [.text(path)])
-                    changed += Int(try database.query("SELECT changes()").first?.first?.integer ?? 0)
+                for path in candidates {
+                    var ledger = try Self.ledger(path, in: database)
+                    guard ledger.retry(includeSkipped: includeSkipped) else { continue }
+                    try Self.write(ledger, in: database) { try Self.lastListedOrder(in: database) + 1 }
+                    changed += 1
                 }
                 return changed
             }
@@ -379,30 +438,27 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func forget(path: String) throws -> Bool {
-        try withDatabase { database in
+        try withDatabaseForgettingRecentItems { database in
             try database.transaction {
-                try database.query("DELETE FROM stages WHERE path = ?", [.text(path)])
-                try database.query("DELETE FROM items WHERE path = ?", [.text(path)])
-                return (try database.query("SELECT changes()").first?.first?.integer ?? 0) > 0
+                var ledger = try Self.ledger(path, in: database)
+                guard ledger.forget() else { return false }
+                try Self.write(ledger, in: database) { try Self.lastListedOrder(in: database) + 1 }
+                return true
             }
         }
     }
 
     public func importItems(_ records: [ItemRecord]) throws {
-        try withDatabase { database in
+        try withDatabaseForgettingRecentItems { database in
             try database.transaction {
+                var nextOrder = try Self.lastListedOrder(in: database)
                 for record in records {
-                    try database.query("DELETE FROM stages WHERE path = ?", [.text(record.path)])
-                    try database.query("""
-                        INSERT OR REPLACE INTO items(path, listed_order, size, modified, status, stage, failures, last_error,
-                            first_failed, last_failed, skip_reason, updated_at, completed_at)
-                        VALUES (?1, COALESCE((SELECT listed_order FROM items WHERE path = ?1),
-                                             (SELECT COALESCE(MAX(listed_order), 0) + 1 FROM items)),
-                                ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-                        """, [.text(record.path), SQLiteValue(record.size), SQLiteValue(record.modified),
-                              .text(record.status.rawValue), SQLiteValue(record.stage), .integer(Int64(record.failures)),
-                              SQLiteValue(record.lastError), SQLiteValue(real: record.firstFailed), SQLiteValue(real: record.lastFailed),
-                              SQLiteValue(record.skipReason), SQLiteValue(real: record.updatedAt), SQLiteValue(real: record.completedAt)])
+                    var ledger = try Self.ledger(record.path, in: database)
+                    ledger.imported(record)
+                    try Self.write(ledger, in: database) {
+                        nextOrder += 1
+                        return nextOrder
+                    }
                 }
             }
         }

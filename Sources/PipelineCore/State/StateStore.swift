@@ -1,8 +1,10 @@
 /// Durable per-item, per-stage state: the seam between the orchestrator and where state lives.
 ///
-/// The embedded driver is `SQLiteStateStore`; others (a server database, for runners that share
-/// work) fit behind the same protocol. Every method is a small, bounded amount of work: never a
-/// rewrite of the whole state.
+/// The embedded driver is `SQLiteStateStore`, the reference one `MemoryStateStore`; others (a
+/// server database, for runners that share work) fit behind the same protocol. What happens to an
+/// item is decided by `ItemLedger` alone: a driver loads the records, lets the ledger decide and
+/// stores what it decided; `StateStoreConformanceTests` holds every driver to that. Every method is
+/// a small, bounded amount of work: never a rewrite of the whole state.
 public protocol StateStore: Sendable {
     /// Commits the transitions atomically and durably (survives `kill -9`) before returning.
     /// Concurrent callers may share one transaction (group commit); each still returns only
