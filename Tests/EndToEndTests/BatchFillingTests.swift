@@ -43,7 +43,7 @@ struct BatchFillingTests {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
         let emulator = try PhotosEmulator(directory: sandbox.root)
-        let files = (0..<6).map { "/d\($0).jpg" }
+        let files = (0..<12).map { "/d\($0).jpg" }
         for file in files { try photos.randomFile(sandbox, file, size: 3_000) }
         // Room for two items: the two waiting in their batch hold it, so no other item can start
         // until the batch goes. A batch_wait of an hour would hang the run (the hang guard is 300 s).
