@@ -32,7 +32,8 @@ struct PostgresSkipLockedClaimTests {
         let url = try PostgresServer.shared().makeDatabase()
         try seed(url, rows: 10)
         let first = try PostgresConnection(url: url)
-        let second = try PostgresConnection(url: url)
+        // A hang guard: were the claim to wait for the first one's locks, it would wait forever.
+        let second = try PostgresConnection(url: url, statementTimeout: TimeSpan(milliseconds: 10_000))
         var secondIDs: [Int64] = []
         let firstIDs = try Self.claimBatch(first, runner: "a", limit: 4) {
             // The first transaction still holds its row locks here.

@@ -74,7 +74,7 @@ struct PostgresError: Error, Sendable, CustomStringConvertible {
             hint = "the connection to the server broke: check that it runs, then run again (the state is intact)"
         case let state? where state.hasPrefix("53"):
             hint = "the server is out of a resource (disk, memory, connections): free some, then run again"
-        case let state? where state.hasPrefix("42"):
+        case "42P01"?, "42703"?, "42883"?, "42704"?:
             hint = "the database does not have what pipeline expects (another pipeline version, or not its database?)"
         default:
             hint = "this may be a defect in pipeline's SQL: report it with this message"
