@@ -22,11 +22,12 @@ let package = Package(
         .systemLibrary(name: "CFileSystem", path: "Sources/CFileSystem"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CArchive", path: "Sources/CArchive"),
+        .systemLibrary(name: "CPostgreSQL", path: "Sources/CPostgreSQL", pkgConfig: "libpq"),
 
         // The engine: pipeline files, state, stages, orchestration, reporting. Knows no protocol.
         .target(
             name: "PipelineCore",
-            dependencies: ["CSQLite", .product(name: "Yams", package: "Yams")]
+            dependencies: ["CSQLite", "CPostgreSQL", .product(name: "Yams", package: "Yams")]
         ),
         // A safe Swift face over libcurl: FTP/FTPS/SFTP listing and resumable download.
         .target(
@@ -58,14 +59,16 @@ let package = Package(
             name: "StateBenchmark",
             dependencies: ["PipelineCore"]
         ),
+        // A private PostgreSQL cluster for the tests of both test targets (Scripts/postgres-server).
+        .target(name: "PostgresTestServer", path: "Tests/PostgresTestServer"),
         .testTarget(
             name: "PipelineCoreTests",
-            dependencies: ["PipelineCore", "BuiltinStages", "Transfer", .product(name: "Yams", package: "Yams")],
+            dependencies: ["PipelineCore", "BuiltinStages", "Transfer", "PostgresTestServer", .product(name: "Yams", package: "Yams")],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["PipelineCore"]
+            dependencies: ["PipelineCore", "PostgresTestServer"]
         ),
     ],
     swiftLanguageModes: [.v6]
