@@ -64,7 +64,7 @@ struct SchedulingTests {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
         try sandbox.makeFiles(count: 6, sizes: 500_000...500_000)
-        try sandbox.writeLocalPipeline(concurrency: 3, uploadRate: "4MB")
+        try sandbox.writeLocalPipeline(concurrency: 3, fetchRate: "2MB", uploadRate: "4MB")
         let text = try String(contentsOfFile: sandbox.pipelineFile, encoding: .utf8)
             .replacingOccurrences(of: "    uses: local-upload\n", with: "    uses: local-upload\n    concurrency: 1\n")
         try sandbox.writePipeline(text)
