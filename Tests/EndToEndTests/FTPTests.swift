@@ -12,9 +12,11 @@ struct FTPTests {
         return try FTPServer(root: sandbox.root + "/remote", arguments: arguments, directory: sandbox.root)
     }
 
-    /// A pipeline listing `url` with curl-list as the test user (`source` adds to its `with:`),
-    /// then `stages` (YAML list entries); `settings` go at the top level.
-    func writeCurlListPipeline(_ sandbox: Sandbox, url: String, source: String = "", settings: String = "", stages: String) throws {
+    /// A pipeline listing `url` with curl-list as the test user (`source` adds to its `with:`,
+    /// `sourceKeys` is one line of keys beside it such as `exclude: […]`), then `stages` (YAML list
+    /// entries); `settings` go at the top level.
+    func writeCurlListPipeline(_ sandbox: Sandbox, url: String, source: String = "", sourceKeys: String = "", settings: String = "",
+                               stages: String) throws {
         try sandbox.writePipeline("""
             version: 1
             state: test.state
@@ -24,6 +26,7 @@ struct FTPTests {
             source:
               uses: curl-list
               with: { url: "\(url)", username: \(FTPServer.user), password: "${FTP_PASSWORD}"\(source) }
+              \(sourceKeys)
             stages:
             \(stages)
             """)
@@ -251,15 +254,7 @@ struct FTPTests {
         let sha = { (path: String) in try Command.digest("sha256sum", sandbox.root + "/remote" + path) }
         try "\(try sha("/a.jpg"))  a.jpg\n".write(toFile: sandbox.root + "/remote/a.jpg.sha256", atomically: true, encoding: .utf8)
         try "\(try sha("/set/b.jpg"))  b.jpg\n".write(toFile: sandbox.root + "/remote/set/SHA256SUMS", atomically: true, encoding: .utf8)
-        try sandbox.writePipeline("""
-            version: 1
-            state: test.state
-            workdir: work
-            source:
-              uses: curl-list
-              with: { url: "\(server.url)", username: \(FTPServer.user), password: "${FTP_PASSWORD}" }
-              exclude: ["**/*.sha256", "**/*SUMS"]
-            stages:
+        try writeCurlListPipeline(sandbox, url: server.url, sourceKeys: #"exclude: ["**/*.sha256", "**/*SUMS"]"#, stages: """
               - { name: fetch, uses: curl-fetch }
               - { name: verify, uses: checksum, with: { expect: sidecar } }
             """)

@@ -20,8 +20,8 @@ struct ListingLossTests {
         return Set(paths)
     }
 
-    func writeListOnlyPipeline(_ sandbox: Sandbox, server: FTPServer, listing: String = "auto") throws {
-        try ftp.writeCurlListPipeline(sandbox, url: server.url, source: ", listing: \(listing)", stages: """
+    func writeListOnlyPipeline(_ sandbox: Sandbox, server: FTPServer, listing: String = "auto", sourceKeys: String = "") throws {
+        try ftp.writeCurlListPipeline(sandbox, url: server.url, source: ", listing: \(listing)", sourceKeys: sourceKeys, stages: """
               - name: cleanup
                 uses: delete-local
             """)
@@ -85,10 +85,7 @@ struct ListingLossTests {
         let server = try ftp.serve(sandbox)
         let expected = try marchTree(sandbox)
         try ftp.remoteFile(sandbox, "/private/deep/secret.jpg", size: 10)
-        try writeListOnlyPipeline(sandbox, server: server)
-        let text = try String(contentsOfFile: sandbox.pipelineFile, encoding: .utf8)
-            .replacingOccurrences(of: "  uses: curl-list\n", with: "  uses: curl-list\n  exclude: [private]\n")
-        try sandbox.writePipeline(text)
+        try writeListOnlyPipeline(sandbox, server: server, sourceKeys: "exclude: [private]")
         let result = try ftp.run(sandbox)
         #expect(result.status == 0, "\(result.output.suffix(600))")
         #expect(Set(try sandbox.statusItems().keys) == expected)
@@ -147,18 +144,7 @@ struct ListingLossTests {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
         let server = try ftp.serve(sandbox, ["--too-many-connections"])
-        try sandbox.writePipeline("""
-            version: 1
-            state: test.state
-            workdir: work
-            source:
-              uses: curl-list
-              retry: { attempts: 2, backoff: [0s] }
-              with: { url: "\(server.url)", username: \(FTPServer.user), password: "${FTP_PASSWORD}" }
-            stages:
-              - name: cleanup
-                uses: delete-local
-            """)
+        try writeListOnlyPipeline(sandbox, server: server, sourceKeys: "retry: { attempts: 2, backoff: [0s] }")
         let result = try ftp.run(sandbox)
         #expect(result.status == 69, "\(result.output.suffix(600))")
         #expect(result.output.contains("too many connections"), "\(result.output.suffix(600))")

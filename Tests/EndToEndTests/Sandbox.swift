@@ -59,8 +59,9 @@ struct Sandbox {
     }
 
     /// A pipeline listing `src` with `local-list` and fetching with `local-fetch`, then `stages`
-    /// (YAML list entries, indented by four spaces). `settings` go at the top level.
-    func writeFetchPipeline(then stages: String = "", settings: String = "", fetchWith: String = "root: src") throws {
+    /// (YAML list entries, indented by four spaces). `settings` go at the top level; `sourceKeys`
+    /// is one line of keys beside the source's `with:` (`exclude: […]`).
+    func writeFetchPipeline(then stages: String = "", settings: String = "", sourceKeys: String = "", fetchWith: String = "root: src") throws {
         try writePipeline("""
             version: 1
             name: e2e
@@ -71,6 +72,7 @@ struct Sandbox {
             source:
               uses: local-list
               with: { root: src }
+              \(sourceKeys)
             stages:
               - name: fetch
                 uses: local-fetch

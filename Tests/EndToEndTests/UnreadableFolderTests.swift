@@ -17,12 +17,7 @@ struct UnreadableFolderTests {
               - name: upload
                 uses: local-upload
                 with: { destination: dest }
-            """)
-        if let exclude {
-            let text = try String(contentsOfFile: sandbox.pipelineFile, encoding: .utf8)
-                .replacingOccurrences(of: "  uses: local-list\n", with: "  uses: local-list\n  exclude: [\"\(exclude)\"]\n")
-            try sandbox.writePipeline(text)
-        }
+            """, sourceKeys: exclude.map { "exclude: [\"\($0)\"]" } ?? "")
         for folder in [sandbox.root, sandbox.destination] { chmod(folder, 0o777) }
         chmod(sandbox.source + "/lost+found", 0)
         return sandbox
