@@ -523,38 +523,45 @@ public final class PostgresStateStore: SharedStateStore {
         try Self.check(maxFailures, in: 1...Int(Int32.max), "max_failures")
         try Self.check(duration)
         return try withSession { connection, tokens in
-            // One statement: pick (skipping rows other claims have locked), lease and return.
-            let rows = try connection.execute("""
-                WITH now AS (SELECT \(Self.serverNow) AS t),
-                latest AS (SELECT COALESCE(MAX(generation), 0) AS generation FROM listings),
-                picked AS (
-                    SELECT items.path FROM items, latest, now
-                    WHERE items.listed_generation = latest.generation
-                      AND (items.status IN ('pending', 'in_progress') OR (items.status = 'failed' AND items.failures < $2))
-                      AND (items.lease_owner IS NULL OR items.lease_expires <= now.t)
-                    ORDER BY (items.status = 'in_progress') DESC, items.listed_order
-                    LIMIT $1
-                    FOR UPDATE OF items SKIP LOCKED)
-                UPDATE items SET lease_owner = $3, lease_token = nextval('lease_token_sequence'),
-                    lease_expires = (SELECT t FROM now) + $4
-                FROM picked WHERE items.path = picked.path
-                RETURNING \(Self.itemColumns.split(separator: ",").map { "items." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
-                    items.extra, items.lease_token, items.lease_expires, items.listed_order
-                """, [.int64(Int64(limit)), .int64(Int64(maxFailures)), .text(runner.id), .double(duration.seconds)]).rows
-            var claimed: [(order: Int64, item: ClaimedItem)] = []
-            for row in rows {
-                let record = try Self.itemRecord(row)
-                guard let token = row[13].int64, let expires = row[14].double, let order = row[15].int64 else {
-                    throw Self.damaged("the claim of '\(record.path)' came back without its lease")
-                }
-                let extra = try Self.jsonObject(row[12], "the listing's extra of item '\(record.path)'") ?? [:]
-                let item = SourceItem(path: record.path, size: record.size ?? 0, modified: record.modified, extra: extra)
-                claimed.append((order, ClaimedItem(item: item, record: record, lease: ItemLease(path: record.path, token: token, expiresAt: expires))))
-                tokens[record.path] = token
+            // One statement picks (skipping rows other claims have locked), leases and returns; in a
+            // transaction, so that a row that does not read back leaves no lease behind.
+            let claimed = try connection.transaction {
+                try connection.execute(Self.claim, [.int64(Int64(limit)), .int64(Int64(maxFailures)), .text(runner.id), .double(duration.seconds)])
+                    .rows.map(Self.claimedItem)
             }
+            for (item, _) in claimed { tokens[item.item.path] = item.lease.token }
             return claimed.sorted { ($0.item.record.status == .inProgress ? 0 : 1, $0.order) < ($1.item.record.status == .inProgress ? 0 : 1, $1.order) }
                 .map(\.item)
         }
+    }
+
+    /// Claims up to $1 items (max failures $2) for runner $3 for $4 seconds; returns `itemColumns`,
+    /// extra, token, end of lease and listed order.
+    private static let claim = """
+        WITH now AS (SELECT \(serverNow) AS t),
+        latest AS (SELECT COALESCE(MAX(generation), 0) AS generation FROM listings),
+        picked AS (
+            SELECT items.path FROM items, latest, now
+            WHERE items.listed_generation = latest.generation
+              AND (items.status IN ('pending', 'in_progress') OR (items.status = 'failed' AND items.failures < $2))
+              AND (items.lease_owner IS NULL OR items.lease_expires <= now.t)
+            ORDER BY (items.status = 'in_progress') DESC, items.listed_order
+            LIMIT $1
+            FOR UPDATE OF items SKIP LOCKED)
+        UPDATE items SET lease_owner = $3, lease_token = nextval('lease_token_sequence'), lease_expires = (SELECT t FROM now) + $4
+        FROM picked WHERE items.path = picked.path
+        RETURNING \(itemColumns.split(separator: ",").map { "items." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
+            items.extra, items.lease_token, items.lease_expires, items.listed_order
+        """
+
+    private static func claimedItem(_ row: [PostgresValue]) throws -> (item: ClaimedItem, order: Int64) {
+        let record = try itemRecord(row)
+        guard let token = row[13].int64, let expires = row[14].double, let order = row[15].int64 else {
+            throw damaged("the claim of '\(record.path)' came back without its lease")
+        }
+        let extra = try jsonObject(row[12], "the listing's extra of item '\(record.path)'") ?? [:]
+        let item = SourceItem(path: record.path, size: record.size ?? 0, modified: record.modified, extra: extra)
+        return (ClaimedItem(item: item, record: record, lease: ItemLease(path: record.path, token: token, expiresAt: expires)), order)
     }
 
     public func renewLeases(_ paths: [String], for duration: TimeSpan) throws -> [ItemLease] {
