@@ -318,7 +318,7 @@ struct StateStoreConformanceTests {
         let store = try listedStore(driver, place: place)
         try await store.commit([.stageDone(path: "/a", stage: "fetch", outputs: ["file": "a"])])
         let copy = place + "/copy.state"
-        guard driver.persistent else {
+        guard driver.savesCopies else {
             let error = #expect(throws: PipelineError.self) { try store.saveCopy(to: copy) }
             #expect(error?.message.contains("cannot be saved") == true)
             return
