@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import PostgresTestServer
 import Testing
 @testable import PipelineCore
@@ -25,7 +26,15 @@ struct SharedStateStoreConformanceDriver: Sendable, CustomTestStringConvertible 
     let longLease = TimeSpan(milliseconds: 600_000)
     var testDescription: String { name }
 
-    static let all: [SharedStateStoreConformanceDriver] = [postgres]
+    static let all: [SharedStateStoreConformanceDriver] = [memory, postgres]
+
+    /// The reference driver; leases end by moving its clock.
+    static let memory = SharedStateStoreConformanceDriver(name: "memory", shortLease: TimeSpan(milliseconds: 300)) {
+        let clock = Mutex(1_800_000_000.0)
+        let base = MemoryStateStore(now: { clock.withLock { $0 } })
+        return State(open: { runner in base.joined(as: RunnerIdentity(runner)) },
+                     endShortLeases: { clock.withLock { $0 += 1 } })
+    }
 
     /// A database of its own on the tests' private cluster; leases end by waiting on the server's clock.
     static let postgres = SharedStateStoreConformanceDriver(name: "PostgreSQL", shortLease: TimeSpan(milliseconds: 300)) {

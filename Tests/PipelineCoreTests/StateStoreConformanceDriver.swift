@@ -34,9 +34,9 @@ struct StateStoreConformanceDriver: Sendable, CustomTestStringConvertible {
     }
     static let memory = StateStoreConformanceDriver(name: "memory", persistent: false) { _ in MemoryStateStore() }
     /// A database of its own on the tests' private cluster; its URL is kept at the place, so the
-    /// place opens the same database again. One process alone, without claims: `.unclaimedItems`.
+    /// place opens the same database again. One process alone, without claims.
     static let postgres = StateStoreConformanceDriver(name: "PostgreSQL", persistent: true, savesCopies: false) { place in
-        try PostgresStateStore(url: postgresDatabase(at: place), runner: RunnerIdentity("conformance"), fencing: .unclaimedItems)
+        try PostgresStateStore(url: postgresDatabase(at: place), runner: RunnerIdentity("conformance"))
     }
 
     /// The database URL kept at `place`, made on first use.

@@ -3,17 +3,43 @@ import Synchronization
 
 /// The reference state driver: everything in memory, kept by the same `ItemLedger` rules.
 ///
-/// For tests that need a state but no file (and as the simplest reading of the `StateStore`
-/// contract). Nothing survives the process; `saveCopy` is refused (see there).
-public final class MemoryStateStore: StateStore {
-    private let contents: Mutex<Contents?>
-    private let now: @Sendable () -> Double
+/// For tests that need a state but no file (and as the simplest reading of the `StateStore` and
+/// `SharedStateStore` contracts). Several runners share one state through `joined(as:)`, with
+/// leases timed by the injected clock, so the orchestrator's shared mode is tested in-process.
+/// Nothing survives the process; `saveCopy` is refused (see there).
+public final class MemoryStateStore: SharedStateStore {
+    /// The state every runner's store on it shares.
+    private final class Storage: Sendable {
+        let contents: Mutex<Contents>
+        let now: @Sendable () -> Double
+        init(_ contents: Contents, now: @escaping @Sendable () -> Double) {
+            self.contents = Mutex(contents)
+            self.now = now
+        }
+    }
+
+    private let storage: Storage
+    private var now: @Sendable () -> Double { storage.now }
+    public let runner: RunnerIdentity
+    private let isOpen = Mutex(true)
+    /// The fencing tokens of the leases this runner was given, by path.
+    private let tokens = Mutex<[String: Int64]>([:])
 
     /// One item as held: where it was first listed, its record and its stage records.
     private struct Entry {
         var listedOrder: Int
         var item: ItemRecord
         var stages: [String: StageRecord]
+        var extra: [String: JSONValue] = [:]
+        var generation: Int64 = 0
+        var lease: Hold?
+    }
+
+    /// Who holds a lease or a role, until when.
+    private struct Hold {
+        var owner: RunnerIdentity
+        var token: Int64
+        var expiresAt: Double
     }
 
     private struct Contents {
@@ -21,6 +47,10 @@ public final class MemoryStateStore: StateStore {
         /// Paths by listed order; a slot whose entry has another order was forgotten (or re-listed later).
         var listed: [String] = []
         var metadata: [String: String] = [:]
+        var lastToken: Int64 = 0
+        var roles: [String: Hold] = [:]
+        var counters: [String: Int] = [:]
+        var listing = ListingProgress(generation: 0, complete: false)
 
         func ledger(_ path: String) -> ItemLedger {
             let entry = entries[path]
@@ -39,27 +69,47 @@ public final class MemoryStateStore: StateStore {
                 entry.stages = ledger.stages
                 entries[ledger.path] = entry
             } else {
-                entries[ledger.path] = Entry(listedOrder: listed.count, item: item, stages: ledger.stages)
+                entries[ledger.path] = Entry(listedOrder: listed.count, item: item, stages: ledger.stages, generation: listing.generation)
                 listed.append(ledger.path)
             }
         }
+
+        /// Whether someone other than `runner` holds a lease on `path` that has not ended.
+        func isLeasedElsewhere(_ path: String, runner: RunnerIdentity, now: Double) -> Bool {
+            guard let lease = entries[path]?.lease else { return false }
+            return lease.owner != runner && lease.expiresAt > now
+        }
+
+        mutating func nextToken() -> Int64 {
+            lastToken += 1
+            return lastToken
+        }
     }
 
-    /// An empty state; `now` gives the time transitions are stamped with (seconds since 1970).
-    public init(now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
-        self.contents = Mutex(Contents(metadata: ["format": SQLiteStateStore.formatMarker, "schema": SQLiteStateStore.schemaVersion,
-                                                  "created_at": UTCTimestamp.now()]))
-        self.now = now
+    /// An empty state; `now` gives the time transitions are stamped with and leases are timed by
+    /// (seconds since 1970).
+    public init(now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }, runner: RunnerIdentity = RunnerIdentity("memory")) {
+        self.storage = Storage(Contents(metadata: ["format": SQLiteStateStore.formatMarker, "schema": SQLiteStateStore.schemaVersion,
+                                                   "created_at": UTCTimestamp.now()]), now: now)
+        self.runner = runner
+    }
+
+    private init(storage: Storage, runner: RunnerIdentity) {
+        self.storage = storage
+        self.runner = runner
+    }
+
+    /// Another runner's store on the same state (as a second process would open the same database).
+    public func joined(as runner: RunnerIdentity) -> MemoryStateStore {
+        MemoryStateStore(storage: storage, runner: runner)
     }
 
     private func withContents<T>(_ body: (inout Contents) throws -> T) throws -> T {
-        try contents.withLock { contents in
-            guard var open = contents else { throw PipelineError(.internalError, "the in-memory state is already closed") }
-            // Taken out so that changes are made in place, not on a copy. A body throws only
-            // before it changes anything (the rules decide first), so a failed call changes nothing.
-            contents = nil
-            defer { contents = open }
-            return try body(&open)
+        guard isOpen.withLock({ $0 }) else { throw PipelineError(.internalError, "the in-memory state is already closed") }
+        return try storage.contents.withLock { contents in
+            // A body throws only before it changes anything (the rules decide first), so a failed
+            // call changes nothing.
+            try body(&contents)
         }
     }
 
@@ -67,9 +117,20 @@ public final class MemoryStateStore: StateStore {
 
     public func commit(_ transitions: [StateTransition]) async throws { try commitSynchronously(transitions) }
 
+    /// Fenced: an item this runner was given a lease on is written only while that lease holds
+    /// (same token, not ended); any other item only while no other runner holds a live lease on it.
     public func commitSynchronously(_ transitions: [StateTransition]) throws {
         let now = now()
+        let held = tokens.withLock { $0 }
         try withContents { contents in
+            let lost = Set(transitions.map(\.path)).filter { path in
+                if let token = held[path] {
+                    guard let lease = contents.entries[path]?.lease else { return true }
+                    return lease.owner != runner || lease.token != token || lease.expiresAt <= now
+                }
+                return contents.isLeasedElsewhere(path, runner: runner, now: now)
+            }
+            if !lost.isEmpty { throw LeaseLost(paths: lost.sorted()) }
             var ledgers: [String: ItemLedger] = [:]
             for transition in transitions {
                 var ledger = ledgers[transition.path] ?? contents.ledger(transition.path)
@@ -81,9 +142,15 @@ public final class MemoryStateStore: StateStore {
     }
 
     public func recordListing(_ items: [SourceItem]) throws -> ListingChanges {
+        try recordListing(items, generation: nil)
+    }
+
+    /// Records a listing; items seen are marked as of `generation` (the latest, when nil).
+    private func recordListing(_ items: [SourceItem], generation: Int64?) throws -> ListingChanges {
         let now = now()
         return try withContents { contents in
             var changes = ListingChanges()
+            let generation = generation ?? contents.listing.generation
             for item in items {
                 var ledger = contents.ledger(item.path)
                 switch ledger.listed(item, at: now) {
@@ -92,8 +159,129 @@ public final class MemoryStateStore: StateStore {
                 case .kept: break
                 }
                 contents.store(ledger)
+                contents.entries[item.path]?.extra = item.extra
+                contents.entries[item.path]?.generation = generation
             }
             return changes
+        }
+    }
+
+    // MARK: Leases, roles, the listing, shared limits
+
+    public func claimItems(limit: Int, maxFailures: Int, leaseFor duration: TimeSpan) throws -> [ClaimedItem] {
+        try Self.checkLease(duration)
+        guard limit >= 1, maxFailures >= 1 else {
+            throw PipelineError(.internalError, "a claim of \(limit) items with max_failures \(maxFailures) (both at least 1)")
+        }
+        let now = now()
+        let claimed = try withContents { contents -> [ClaimedItem] in
+            let generation = contents.listing.generation
+            let candidates = contents.listed.enumerated().compactMap { order, path -> (Bool, Int, String)? in
+                guard let entry = contents.entries[path], entry.listedOrder == order, entry.generation == generation else { return nil }
+                guard entry.lease.map({ $0.expiresAt <= now }) ?? true else { return nil }
+                switch entry.item.status {
+                case .completed, .skipped: return nil
+                case .failed where entry.item.hasGivenUp(maxFailures: maxFailures): return nil
+                case .inProgress: return (true, order, path)
+                case .pending, .failed: return (false, order, path)
+                }
+            }
+            let chosen = candidates.sorted { ($0.0 ? 0 : 1, $0.1) < ($1.0 ? 0 : 1, $1.1) }.prefix(limit)
+            return chosen.map { _, _, path in
+                let lease = ItemLease(path: path, token: contents.nextToken(), expiresAt: now + duration.seconds)
+                contents.entries[path]?.lease = Hold(owner: runner, token: lease.token, expiresAt: lease.expiresAt)
+                let entry = contents.entries[path]!
+                return ClaimedItem(item: SourceItem(path: path, size: entry.item.size ?? 0, modified: entry.item.modified, extra: entry.extra),
+                                   record: entry.item, lease: lease)
+            }
+        }
+        tokens.withLock { tokens in for claim in claimed { tokens[claim.lease.path] = claim.lease.token } }
+        return claimed
+    }
+
+    public func renewLeases(_ paths: [String], for duration: TimeSpan) throws -> [ItemLease] {
+        try Self.checkLease(duration)
+        let now = now()
+        let held = tokens.withLock { $0 }
+        let renewed = try withContents { contents in
+            paths.compactMap { path -> ItemLease? in
+                guard let token = held[path], let lease = contents.entries[path]?.lease,
+                      lease.owner == runner, lease.token == token, lease.expiresAt > now else { return nil }
+                contents.entries[path]?.lease?.expiresAt = now + duration.seconds
+                return ItemLease(path: path, token: token, expiresAt: now + duration.seconds)
+            }
+        }
+        let kept = Set(renewed.map(\.path))
+        tokens.withLock { tokens in for path in paths where !kept.contains(path) { tokens[path] = nil } }
+        return renewed
+    }
+
+    public func releaseLeases(_ paths: [String]) throws {
+        let held = tokens.withLock { tokens in paths.compactMap { path in tokens.removeValue(forKey: path).map { (path, $0) } } }
+        try withContents { contents in
+            for (path, token) in held where contents.entries[path]?.lease?.token == token && contents.entries[path]?.lease?.owner == runner {
+                contents.entries[path]?.lease = nil
+            }
+        }
+    }
+
+    public func holdRole(_ role: String, for duration: TimeSpan) throws -> Bool {
+        try Self.checkLease(duration)
+        let now = now()
+        return try withContents { contents in
+            if let holder = contents.roles[role], holder.owner != runner, holder.expiresAt > now { return false }
+            let token = contents.roles[role].flatMap { $0.owner == runner ? $0.token : nil } ?? contents.nextToken()
+            contents.roles[role] = Hold(owner: runner, token: token, expiresAt: now + duration.seconds)
+            return true
+        }
+    }
+
+    public func releaseRole(_ role: String) throws {
+        try withContents { contents in
+            if contents.roles[role]?.owner == runner { contents.roles[role] = nil }
+        }
+    }
+
+    public func listingProgress() throws -> ListingProgress {
+        try withContents { $0.listing }
+    }
+
+    public func beginListing() throws -> Int64 {
+        try withContents { contents in
+            contents.listing = ListingProgress(generation: contents.listing.generation + 1, complete: false)
+            return contents.listing.generation
+        }
+    }
+
+    public func recordListing(_ items: [SourceItem], generation: Int64) throws -> ListingChanges {
+        let latest = try withContents { $0.listing.generation }
+        guard (1...max(1, latest)).contains(generation), latest > 0 else {
+            throw PipelineError(.internalError, "listing generation \(generation) was never begun (the latest is \(latest))")
+        }
+        return try recordListing(items, generation: Optional(generation))
+    }
+
+    public func finishListing(_ generation: Int64) throws {
+        try withContents { contents in
+            if contents.listing.generation == generation { contents.listing.complete = true }
+        }
+    }
+
+    public func spend(_ name: String, period: String, amount: Int, limit: Int) throws -> Bool {
+        guard amount >= 0, limit >= 0 else { throw PipelineError(.internalError, "spending \(amount) of a limit of \(limit) (neither may be negative)") }
+        return try withContents { contents in
+            let key = name + "\u{0}" + period
+            let spent = contents.counters[key] ?? 0
+            guard spent + amount <= limit else { return false }
+            contents.counters[key] = spent + amount
+            return true
+        }
+    }
+
+    /// Leases last from 1 ms to a day: anything else is a mistake.
+    static func checkLease(_ duration: TimeSpan) throws {
+        guard duration.milliseconds >= 1, duration.milliseconds <= 86_400_000 else {
+            throw PipelineError(.internalError, "a lease of \(duration) (1ms…24h)")
         }
     }
 
@@ -174,6 +362,6 @@ public final class MemoryStateStore: StateStore {
     }
 
     public func close() throws {
-        contents.withLock { $0 = nil }
+        isOpen.withLock { $0 = false }
     }
 }

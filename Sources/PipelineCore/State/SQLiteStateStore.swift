@@ -484,6 +484,22 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
+    /// Counters live in `meta` as `counter:NAME:PERIOD` (one runner uses a state file at a time).
+    public func spend(_ name: String, period: String, amount: Int, limit: Int) throws -> Bool {
+        guard amount >= 0, limit >= 0 else {
+            throw PipelineError(.internalError, "spending \(amount) of a limit of \(limit) (neither may be negative)")
+        }
+        return try withDatabase { database in
+            try database.transaction {
+                let key = SQLiteValue.text("counter:\(name):\(period)")
+                let spent = try database.query("SELECT value FROM meta WHERE key = ?", [key]).first?.first?.text.flatMap { Int($0) } ?? 0
+                guard spent <= limit - amount else { return false }
+                _ = try database.query("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", [key, .text(String(spent + amount))])
+                return true
+            }
+        }
+    }
+
     /// Writes a consistent copy of the whole state to `path` (which must not exist).
     public func saveCopy(to path: String) throws {
         try withDatabase { database in _ = try database.query("VACUUM INTO ?", [.text(path)]) }

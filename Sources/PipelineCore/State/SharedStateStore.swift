@@ -1,3 +1,5 @@
+import Foundation
+
 /// A state that several runners work from at once: each takes items under a lease, renews it while
 /// it works, and may write an item only while it holds the item's lease.
 ///
@@ -57,11 +59,6 @@ public protocol SharedStateStore: StateStore {
     /// Marks `generation` complete: every item it has is recorded.
     func finishListing(_ generation: Int64) throws
 
-    // MARK: Shared limits
-
-    /// Adds `amount` to the counter `name` for `period` (say, a quota's day) unless that would pass
-    /// `limit`; returns whether it was added. Atomic across runners.
-    func spend(_ name: String, period: String, amount: Int, limit: Int) throws -> Bool
 }
 
 /// A runner in a shared state: unique per process, readable in messages (`host/pid/random`).
@@ -117,5 +114,14 @@ public struct LeaseLost: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         "the lease on \(paths.count == 1 ? "'\(paths[0])'" : "\(paths.count) items") ended before the write (another runner took it over, or it was forgotten); nothing was recorded"
+    }
+}
+
+extension RunnerIdentity {
+    /// This process: `host/pid/random`, unique even when two runners on one host reuse a pid.
+    public static func current() -> RunnerIdentity {
+        let host = ProcessInfo.processInfo.hostName.prefix(64)
+        let random = String(UInt32.random(in: .min ... .max), radix: 16)
+        return RunnerIdentity("\(host)/\(getpid())/\(random)")
     }
 }

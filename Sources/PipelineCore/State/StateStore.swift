@@ -37,6 +37,10 @@ public protocol StateStore: Sendable {
     /// Sets (or, for nil, removes) several keys in one transaction: all or none.
     func setMetadata(_ changes: [String: String?]) throws
 
+    /// Adds `amount` to the counter `name` for `period` (say, a quota's day) unless that would pass
+    /// `limit`; returns whether it was added. Atomic, across runners where several share the state.
+    func spend(_ name: String, period: String, amount: Int, limit: Int) throws -> Bool
+
     /// Writes a consistent copy of the whole state to a new file at `path`.
     func saveCopy(to path: String) throws
 

@@ -12,10 +12,9 @@ import Synchronization
 /// `commit` waits on a thread of its own, `Blocking.run`). Runners scale by running side by side,
 /// each with its store; the server's row locks keep them apart.
 ///
-/// Fencing (`Fencing`): a runner's store commits only items it claimed and still holds. A store
-/// opened with `.unclaimedItems` is for one process using the state alone without claims (a tool,
-/// the `StateStore` conformance suite): it commits any item that no other runner holds a live
-/// lease on.
+/// Fencing, as in every shared driver: an item this store was given a lease on is written only
+/// while that lease holds (same token, not ended); any other item only while no other runner holds
+/// a live lease on it (a tool, the circuit breaker taking back a failure after the item was let go).
 public final class PostgresStateStore: SharedStateStore {
     /// Written into `meta` so that a foreign database is never mistaken for a pipeline state.
     static let formatMarker = "pipeline-state-postgres"
@@ -23,19 +22,7 @@ public final class PostgresStateStore: SharedStateStore {
     /// `pg_advisory_xact_lock` key that serializes schema creation between runners starting at once.
     private static let schemaLockKey: Int64 = 0x7069_7065_6c69_6e65  // "pipeline"
 
-    /// Which commits the store lets through.
-    public enum Fencing: Sendable {
-        /// Only items this store claimed and whose lease it still holds (same token, not ended):
-        /// how every runner sharing the state works. A commit naming an item this store never
-        /// claimed is refused with `LeaseLost`, like one whose lease ended.
-        case leases
-        /// Any item no other runner holds a live lease on, for one process that uses the state
-        /// alone and claims nothing. Never for runners that share the state.
-        case unclaimedItems
-    }
-
     public let runner: RunnerIdentity
-    public let fencing: Fencing
     /// The URL without its password, for messages.
     public let target: String
     private let session: Mutex<Session>
@@ -52,9 +39,8 @@ public final class PostgresStateStore: SharedStateStore {
     /// Opens the state in the database at `url` (creating its tables when `create` and the database
     /// is empty). A database that holds other tables, or another version's state, is refused untouched.
     /// `password` overrides one in the URL (read it from an environment variable).
-    public init(url: String, password: String? = nil, runner: RunnerIdentity, create: Bool = true, fencing: Fencing = .leases) throws {
+    public init(url: String, password: String? = nil, runner: RunnerIdentity, create: Bool = true) throws {
         self.runner = runner
-        self.fencing = fencing
         let connection: PostgresConnection
         do {
             connection = try PostgresConnection(url: url, password: password)
@@ -199,9 +185,6 @@ public final class PostgresStateStore: SharedStateStore {
                     let owner = row[12].text, token = row[13].int64, expires = row[14].double ?? 0
                     if !holds(owner: owner, token: token, expires: expires, now: now, mine: tokens[record.path]) { lost.append(record.path) }
                 }
-                if fencing == .leases {
-                    lost += order.filter { records[$0] == nil }
-                }
                 if !lost.isEmpty { throw LeaseLost(paths: lost.sorted()) }
                 let stages = try Self.stageRecords(forPaths: order, in: connection)
                 var ledgers: [String: ItemLedger] = [:]
@@ -219,12 +202,8 @@ public final class PostgresStateStore: SharedStateStore {
     /// Whether this store may write an item whose lease stands as given (`mine`: the token this
     /// store was given for it, if any).
     private func holds(owner: String?, token: Int64?, expires: Double, now: Double, mine: Int64?) -> Bool {
-        switch fencing {
-        case .leases:
-            return owner == runner.id && token != nil && token == mine && expires > now
-        case .unclaimedItems:
-            return owner == nil || owner == runner.id || expires <= now
-        }
+        if let mine { return owner == runner.id && token == mine && expires > now }
+        return owner == nil || owner == runner.id || expires <= now
     }
 
     public func recordListing(_ items: [SourceItem]) throws -> ListingChanges {
