@@ -28,18 +28,39 @@ struct LocalUploadStage: Stage {
     var isIrreversible: Bool { true }
 
     func run(_ context: StageContext) async throws -> StageResult {
-        try await Blocking.run { try upload(context) }
+        switch try await Blocking.run({ try copy(context) }) {
+        case .done(let result):
+            return result
+        case .copied(let copy):
+            // The one step that cannot be taken back: made sure to be this runner's first.
+            try await context.beforeIrreversibleStep()
+            return try await Blocking.run { try place(copy, context: context) }
+        }
+    }
+
+    /// A whole copy beside its destination, to be placed there.
+    private struct Copy: Sendable {
+        var file: String
+        var temporary: RawPath
+        var destination: RawPath
+        var outputs: [String: JSONValue]
+    }
+
+    private enum Copied: Sendable {
+        case done(StageResult)
+        case copied(Copy)
     }
 
     /// An upload's outputs name a file outside the work directory, so nothing is checked here.
     func outputsAreValid(_ outputs: [String: JSONValue], workdir: String) -> Bool { true }
 
-    private func upload(_ context: StageContext) throws -> StageResult {
+    /// Copies the file beside its destination (resuming a copy that was cut off).
+    private func copy(_ context: StageContext) throws -> Copied {
         let file = try context.requireInputFile()
         let placed = try DestinationPath(itemPath: context.item.path, root: destination)
         let outputs: [String: JSONValue] = ["destination": .string(placed.absolute.description)]
         if placed.absolute.exists {
-            return try identical(file, placed.absolute, context: context, outputs: outputs)
+            return .done(try identical(file, placed.absolute, context: context, outputs: outputs))
         }
         placed.directory.makeDirectories()
         let size = FileStream.size(of: file) ?? 0
@@ -57,13 +78,18 @@ struct LocalUploadStage: Stage {
         guard temporary.status().map({ Int64($0.st_size) }) == size else {
             throw StageFailure.retryable("copy to '\(temporary)' is incomplete")
         }
-        defer { _ = temporary.withCString { unlink($0) } }
-        switch Self.place(temporary, at: placed.absolute) {
-        case 0: return .done(outputs)
-        case EEXIST: return try identical(file, placed.absolute, context: context, outputs: outputs)
+        return .copied(Copy(file: file, temporary: temporary, destination: placed.absolute, outputs: outputs))
+    }
+
+    /// Gives the whole copy its name.
+    private func place(_ copy: Copy, context: StageContext) throws -> StageResult {
+        defer { _ = copy.temporary.withCString { unlink($0) } }
+        switch Self.place(copy.temporary, at: copy.destination) {
+        case 0: return .done(copy.outputs)
+        case EEXIST: return try identical(copy.file, copy.destination, context: context, outputs: copy.outputs)
         case let code:
             errno = code
-            throw FileStream.failure("place the copy at", placed.absolute.description)
+            throw FileStream.failure("place the copy at", copy.destination.description)
         }
     }
 

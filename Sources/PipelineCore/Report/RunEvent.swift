@@ -58,6 +58,9 @@ public struct RunOutcome: Sendable, Equatable, Codable {
     public var left = 0
     /// Items not started because the run stopped.
     public var notStarted = 0
+    /// In a shared state: unfinished items this runner did not finish, held by other runners or
+    /// left by runners that stopped (the next run, here or elsewhere, goes on with them).
+    public var leftToOthers = 0
     public var bytesCompleted: Int64 = 0
     public var stoppedBy: StopCause?
     /// The run stopped before the source was listed.
@@ -79,7 +82,7 @@ public struct RunOutcome: Sendable, Equatable, Codable {
         default: break
         }
         // Work left is never a success, stopped or not: run again to continue.
-        if left + notStarted > 0 || listingInterrupted { return .stoppedEarly }
+        if left + notStarted + leftToOthers > 0 || listingInterrupted { return .stoppedEarly }
         // A run that did all it could and still has given-up items is not a success: someone must
         // look at them (`pipeline retry` or `forget`), or a schedule would stay green forever.
         return failed > 0 || givenUp > 0 ? .itemsFailed : .success

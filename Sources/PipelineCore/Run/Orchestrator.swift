@@ -23,9 +23,9 @@ public final class Orchestrator: Sendable {
     private let diskBudget: FairShare?
     /// Each stage's places: how many items it works on at once.
     private let stageSlots: [FairShare]
-    /// The items not started yet, and the stage each item in flight is at or waiting for:
-    /// whether others may still come to a stage.
-    private let queue = WorkQueue<WorkItem>()
+    /// Where workers take items from (set once the run has listed, or joined a shared state),
+    /// and the stage each item in flight is at or waiting for: whether others may still come to a stage.
+    private let supply = Mutex<(any WorkSupply)?>(nil)
     private let positions = Mutex<[String: Int]>([:])
     /// Items that gave their place away and whose worker was replaced, not finished yet.
     private let replaced = Mutex(0)
@@ -81,17 +81,31 @@ public final class Orchestrator: Sendable {
         defer { budget?.cancel() }
 
         var outcome = RunOutcome()
-        guard let listed = try await listSource() else {
-            // Stopped while listing: nothing was recorded, all of it is left for the next run.
-            outcome.listingInterrupted = true
-            return finish(outcome, began: began)
+        let work: Work
+        let supply: any WorkSupply
+        if let shared = store as? any SharedStateStore {
+            guard let claimed = try await joinSharedState(shared) else {
+                outcome.listingInterrupted = true
+                return finish(outcome, began: began)
+            }
+            work = claimed.work
+            supply = claimed.supply
+        } else {
+            guard let listed = try await listSource() else {
+                // Stopped while listing: nothing was recorded, all of it is left for the next run.
+                outcome.listingInterrupted = true
+                return finish(outcome, began: began)
+            }
+            work = try prepare(listed)
+            let queue = WorkQueue<WorkItem>(runStop: stop)
+            queue.load(work.items)
+            supply = queue
         }
-        let work = try prepare(listed)
+        self.supply.withLock { $0 = supply }
         outcome.skipped += work.skippedNow
         outcome.givenUp = work.givenUp.count
-        breaker.withLock { $0 = CircuitBreaker(items: work.items.count) }
+        breaker.withLock { $0 = CircuitBreaker(items: work.toDo) }
 
-        queue.load(work.items)
         let (events, feed) = AsyncStream.makeStream(of: FlowEvent.self)
         await withTaskGroup(of: Void.self) { group in
             // Workers take items from the queue one after another. One whose item gave its place
@@ -101,7 +115,7 @@ public final class Orchestrator: Sendable {
                 workers += 1
                 group.addTask { await self.work(feed: feed) }
             }
-            for _ in 0..<min(itemsInFlight, max(1, work.items.count)) { addWorker() }
+            for _ in 0..<min(itemsInFlight, max(1, work.toDo)) { addWorker() }
             for await event in events {
                 switch event {
                 case .ended(.completed(let size)):
@@ -119,7 +133,14 @@ public final class Orchestrator: Sendable {
                 }
             }
         }
-        outcome.notStarted += queue.drain()
+        outcome.notStarted += supply.drain()
+        if let claimed = supply as? ClaimedWork {
+            claimed.finish()
+            // What is unfinished and was not this runner's is other runners' (alive, or to be taken up by the next run).
+            if let summary = try? store.summary(maxFailures: settings.maxFailures) {
+                outcome.leftToOthers = max(0, summary.pending + summary.inProgress + summary.failed - summary.givenUp - outcome.left - outcome.notStarted - outcome.failed)
+            }
+        }
         if let trip = breaker.withLock({ $0.trip }) {
             let forgiven = try forgive(trip)
             outcome.failed -= forgiven
@@ -183,29 +204,28 @@ public final class Orchestrator: Sendable {
         var skippedNow: Int
         /// Listed items set aside before this run (not tried).
         var givenUp: [GivenUpItem]
+        /// How many items are to do: this run's, or in a shared state everyone's.
+        var toDo: Int
     }
 
     private func givenUpItem(_ record: ItemRecord) -> GivenUpItem {
         GivenUpItem(path: record.path, stage: record.stage, error: record.lastError ?? "no error recorded", failures: record.failures)
     }
 
-    /// An item to process, and whether the state may hold stage records for it (saves a query
-    /// per item for the many that are new).
-    private struct WorkItem: Sendable {
-        var item: SourceItem
-        var mayHaveStageRecords: Bool
-    }
-
-    /// Records the listing and picks the items to process: unfinished ones first, then new ones.
-    private func prepare(_ listed: [SourceItem]) throws -> Work {
-        let selected = (settings.source?.selection ?? .everything).select(listed)
-        let changes = try store.recordListing(selected)
+    /// Removes the work files of items that changed at the source.
+    private func discardChangedWork(_ changes: ListingChanges) {
         for path in changes.changed {
             let workPath = WorkPath(itemPath: path, root: settings.workdir)
             try? FileManager.default.removeItem(atPath: workPath.partial)
             try? FileManager.default.removeItem(atPath: workPath.absolute)
             reporter.report(.notice("\(PlainReporter.displayPath(path)) changed at the source since it was started; its partial work was discarded"))
         }
+    }
+
+    /// Records the listing and picks the items to process: unfinished ones first, then new ones.
+    private func prepare(_ listed: [SourceItem]) throws -> Work {
+        let selected = (settings.source?.selection ?? .everything).select(listed)
+        discardChangedWork(try store.recordListing(selected))
 
         let records = Dictionary(try store.allItems().map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         var resumed: [WorkItem] = [], fresh: [WorkItem] = []
@@ -220,26 +240,114 @@ public final class Orchestrator: Sendable {
                 continue
             default: break
             }
-            if let limit = settings.source?.maxSize, item.size > limit.bytes {
-                tooLarge.append(.itemSkipped(path: item.path, reason: "larger than max_size (\(ByteSize.format(item.size)) > \(limit))"))
+            if let skip = self.tooLarge(item) {
+                tooLarge.append(skip)
                 continue
             }
             let work = WorkItem(item: item, mayHaveStageRecords: record.status != .pending || record.stage != nil)
             if record.status == .inProgress { resumed.append(work) } else { fresh.append(work) }
         }
-        if !tooLarge.isEmpty {
-            try store.commitSynchronously(tooLarge)
-            for case .itemSkipped(let path, let reason) in tooLarge { reporter.report(.itemSkipped(path: path, reason: reason)) }
-        }
-        if !givenUp.isEmpty {
-            let count = givenUp.count
-            reporter.report(.notice("\(count) item\(count == 1 ? "" : "s") failed \(settings.maxFailures) runs and \(count == 1 ? "is" : "are") set aside; `pipeline retry --all-failed` brings them back"))
-        }
+        try skip(tooLarge)
+        noteGivenUp(givenUp.count)
         let items = resumed + fresh
         if items.isEmpty { reporter.report(.notice("No new files to process")) }
         reporter.report(.listed(found: listed.count, selected: selected.count, toDo: items.count,
                                 bytesToDo: items.reduce(0) { $0 + $1.item.size }))
-        return Work(items: items, skippedNow: tooLarge.count, givenUp: givenUp)
+        return Work(items: items, skippedNow: tooLarge.count, givenUp: givenUp, toDo: items.count)
+    }
+
+    /// The transition that skips an item larger than the source's `max_size`, if it is.
+    private func tooLarge(_ item: SourceItem) -> StateTransition? {
+        guard let limit = settings.source?.maxSize, item.size > limit.bytes else { return nil }
+        return .itemSkipped(path: item.path, reason: "larger than max_size (\(ByteSize.format(item.size)) > \(limit))")
+    }
+
+    private func skip(_ tooLarge: [StateTransition]) throws {
+        guard !tooLarge.isEmpty else { return }
+        try store.commitSynchronously(tooLarge)
+        for case .itemSkipped(let path, let reason) in tooLarge { reporter.report(.itemSkipped(path: path, reason: reason)) }
+    }
+
+    private func noteGivenUp(_ count: Int) {
+        guard count > 0 else { return }
+        reporter.report(.notice("\(count) item\(count == 1 ? "" : "s") failed \(settings.maxFailures) runs and \(count == 1 ? "is" : "are") set aside; `pipeline retry --all-failed` brings them back"))
+    }
+
+    // MARK: A shared state
+
+    /// Joins a state several runners share: lists the source if no other runner does, then
+    /// claims work from the state. Nil when stopped while listing.
+    private func joinSharedState(_ shared: any SharedStateStore) async throws -> (work: Work, supply: ClaimedWork)? {
+        let lease = settings.lease
+        if try await Blocking.run({ try shared.holdRole(SharedRole.lister, for: lease) }) {
+            guard try await listIntoSharedState(shared) else { return nil }
+        } else {
+            reporter.report(.notice("another runner lists the source; this one works on what the shared state holds"))
+        }
+        let summary = try store.summary(maxFailures: settings.maxFailures)
+        noteGivenUp(summary.givenUp)
+        let supply = ClaimedWork(
+            store: shared, lease: lease, maxFailures: settings.maxFailures, batch: itemsInFlight, runStop: stop,
+            takeOverListing: { [weak self] in _ = try await self?.listIntoSharedState(shared) },
+            admit: { [weak self] claimed in try self?.admit(claimed) ?? [] },
+            failed: { [weak self] error in
+                self?.reporter.report(.warning("the shared state cannot be reached: \(self?.settings.redactor.redact("\(error)") ?? "")"))
+                self?.requestStop(.stateUnwritable, reason: "the shared state could not be reached")
+            },
+            lost: { [weak self] paths in
+                for path in paths {
+                    self?.reporter.report(.notice("\(PlainReporter.displayPath(path)): the lease on it ended before it was renewed (this runner was frozen or cut off); another runner goes on with it"))
+                }
+            })
+        supply.start()
+        let toDo = summary.pending + summary.inProgress + summary.failed - summary.givenUp
+        return (Work(items: [], skippedNow: 0, givenUp: [], toDo: toDo), supply)
+    }
+
+    /// Lists the source into the shared state as a new generation, holding the `lister` role (the
+    /// caller took it) and renewing it meanwhile; gives the role up at the end. False when stopped.
+    private func listIntoSharedState(_ shared: any SharedStateStore) async throws -> Bool {
+        let lease = settings.lease
+        let keeper = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .milliseconds(max(1, lease.milliseconds / 3)))
+                _ = try? await Blocking.run { try shared.holdRole(SharedRole.lister, for: lease) }
+            }
+        }
+        defer {
+            keeper.cancel()
+            try? shared.releaseRole(SharedRole.lister)
+        }
+        guard let listed = try await listSource() else { return false }
+        let selected = (settings.source?.selection ?? .everything).select(listed)
+        let generation = try shared.beginListing()
+        var index = 0
+        while index < selected.count {
+            let batch = Array(selected[index..<min(index + Self.listingBatch, selected.count)])
+            index += batch.count
+            discardChangedWork(try shared.recordListing(batch, generation: generation))
+        }
+        try shared.finishListing(generation)
+        let summary = try store.summary(maxFailures: settings.maxFailures)
+        let toDo = summary.pending + summary.inProgress + summary.failed - summary.givenUp
+        if toDo == 0 { reporter.report(.notice("No new files to process")) }
+        reporter.report(.listed(found: listed.count, selected: selected.count, toDo: toDo, bytesToDo: summary.totalBytes - summary.completedBytes))
+        return true
+    }
+
+    /// Items recorded per transaction while listing into a shared state.
+    static let listingBatch = 1000
+
+    /// Turns claimed items into work: a too-large one is skipped; a resumed one first loses any
+    /// stage process its last runner left behind.
+    private func admit(_ claimed: [ClaimedItem]) throws -> [WorkItem] {
+        let skips = claimed.compactMap { tooLarge($0.item) }
+        try skip(skips)
+        let skipped = Set(skips.map(\.path))
+        return claimed.filter { !skipped.contains($0.item.path) }.map { claim in
+            if claim.record.status == .inProgress { reapOrphans(of: claim.item.path) }
+            return WorkItem(item: claim.item, mayHaveStageRecords: claim.record.status != .pending || claim.record.stage != nil)
+        }
     }
 
     /// The circuit opened: the failures this run counted for the items of the streak were the
@@ -272,14 +380,16 @@ public final class Orchestrator: Sendable {
     }
 
     /// Stops external stages that a killed run left behind, so two copies never work on one item.
+    /// In a shared state, other runners' items are theirs: an item's are stopped when it is claimed.
     private func reapOrphanedProcesses() {
-        guard let items = try? store.allItems().filter({ $0.status == .inProgress }) else { return }
-        for item in items {
-            for record in (try? store.stageRecords(for: item.path).values.map { $0 }) ?? []
-            where record.status == .running {
-                if let pid = record.processID, let start = record.processStart, ChildProcess.reapOrphan(pid: pid, startTime: start) {
-                    reporter.report(.notice("stopped stage process \(pid) left running by an earlier run (\(record.stage) of \(PlainReporter.displayPath(item.path)))"))
-                }
+        guard !(store is any SharedStateStore), let items = try? store.allItems().filter({ $0.status == .inProgress }) else { return }
+        for item in items { reapOrphans(of: item.path) }
+    }
+
+    private func reapOrphans(of path: String) {
+        for record in (try? store.stageRecords(for: path).values.map { $0 }) ?? [] where record.status == .running {
+            if let pid = record.processID, let start = record.processStart, ChildProcess.reapOrphan(pid: pid, startTime: start) {
+                reporter.report(.notice("stopped stage process \(pid) left running by an earlier run (\(record.stage) of \(PlainReporter.displayPath(path)))"))
             }
         }
     }
@@ -302,12 +412,13 @@ public final class Orchestrator: Sendable {
     /// away, a new worker goes on with the queue (while fewer than `waitingRoom` wait so) and this
     /// one ends with that item.
     private func work(feed: AsyncStream<FlowEvent>.Continuation) async {
-        while !stop.isStopped, let item = queue.next() {
+        guard let supply = supply.withLock({ $0 }) else { return }
+        while !stop.isStopped, let item = await supply.next() {
             let handedOver = Mutex(false)
             let end = await process(item) {
                 let handOver = handedOver.withLock { done -> Bool in
                     guard !done, self.replaced.withLock({ count -> Bool in
-                        guard count < Self.waitingRoom, self.queue.remaining > 0, !self.stop.isStopped else { return false }
+                        guard count < Self.waitingRoom, supply.mayHaveMore, !self.stop.isStopped else { return false }
                         count += 1
                         return true
                     }) else { return false }
@@ -330,7 +441,7 @@ public final class Orchestrator: Sendable {
     /// say), none can come before one of those finishes.
     private func othersMayFollow(stage index: Int) -> Bool {
         if stop.isStopped { return false }
-        if queue.remaining > 0, diskBudget?.hasWaiters != true { return true }
+        if supply.withLock({ $0?.mayHaveMore }) == true, diskBudget?.hasWaiters != true { return true }
         return positions.withLock { $0.values.contains { $0 < index } }
     }
 
@@ -341,8 +452,17 @@ public final class Orchestrator: Sendable {
         defer { diskBudget?.release(work.item.size) }
         positions.withLock { $0[work.item.path] = 0 }
         defer { _ = positions.withLock { $0.removeValue(forKey: work.item.path) } }
+        guard let supply = supply.withLock({ $0 }) else { return .notStarted }
         do {
-            return try await travel(work.item, mayHaveStageRecords: work.mayHaveStageRecords, gaveWay: gaveWay)
+            let end = try await travel(work.item, mayHaveStageRecords: work.mayHaveStageRecords, supply: supply, gaveWay: gaveWay)
+            await supply.ended(work.item.path)
+            return end
+        } catch let lost as LeaseLost {
+            // Another runner has the item now (this one was frozen or cut off past its lease):
+            // it is theirs to finish, and nothing of this runner's was recorded.
+            reporter.report(.notice("\(PlainReporter.displayPath(work.item.path)): \(lost); another runner goes on with it"))
+            await supply.ended(work.item.path)
+            return .left
         } catch {
             // The state could not be written (disk full, file removed): stop cleanly rather than
             // go on without a record.
@@ -352,8 +472,11 @@ public final class Orchestrator: Sendable {
         }
     }
 
-    private func travel(_ item: SourceItem, mayHaveStageRecords: Bool, gaveWay: @escaping @Sendable () -> Void) async throws -> ItemEnd {
+    private func travel(_ item: SourceItem, mayHaveStageRecords: Bool, supply: any WorkSupply,
+                        gaveWay: @escaping @Sendable () -> Void) async throws -> ItemEnd {
         let path = item.path
+        // Stops with the run, and when a shared state's lease on the item is lost.
+        let itemStop = supply.stopSignal(for: path)
         let workPath = WorkPath(itemPath: path, root: settings.workdir)
         var records = mayHaveStageRecords ? try store.stageRecords(for: path) : [:]
         var journey = ItemJourney(plan: steps.map(\.plan))
@@ -368,7 +491,7 @@ public final class Orchestrator: Sendable {
             switch action {
             case .run(let index, let attempt):
                 let step = steps[index]
-                if stop.isStopped {
+                if itemStop.isStopped {
                     if !pending.isEmpty { try await store.commit(pending) }
                     reporter.report(.itemLeft(path: path, stage: step.name))
                     return .left
@@ -382,13 +505,26 @@ public final class Orchestrator: Sendable {
                 }
                 // Given back once this attempt's outcome is reported (or earlier, by a stage waiting for others).
                 defer { slot.release() }
+                if step.isIrreversible {
+                    // Whatever the stage does (an external one cannot ask), it starts only while the item is this runner's.
+                    do {
+                        try await supply.secure(path)
+                    } catch let lost as LeaseLost {
+                        throw lost
+                    } catch {
+                        if !pending.isEmpty { try await store.commit(pending) }
+                        reporter.report(.warning("\(PlainReporter.displayPath(path)): \(settings.redactor.redact("\(error)")); left for later"))
+                        reporter.report(.itemLeft(path: path, stage: step.name))
+                        return .left
+                    }
+                }
                 try await store.commit(pending + [.stageStarted(path: path, stage: step.name, attempt: attempt)])
                 pending = []
                 reporter.report(.stageStarted(path: path, stage: step.name, attempt: attempt))
                 let checkpoint = attempt > 1 ? try store.stageRecords(for: path)[step.name]?.checkpoint : records[step.name]?.checkpoint
                 let began = ContinuousClock.now
                 let attemptResult = await attemptStage(step, index: index, item: item, attempt: attempt, workPath: workPath, records: records,
-                                                       checkpoint: checkpoint) {
+                                                       checkpoint: checkpoint, itemStop: itemStop, supply: supply) {
                     slot.release()
                     gaveWay()
                 }
@@ -416,7 +552,7 @@ public final class Orchestrator: Sendable {
                 try await store.commit(pending + [.stageAttemptFailed(path: path, stage: step.name, attempt: attempt - 1, error: lastError)])
                 pending = []
                 reporter.report(.stageRetrying(path: path, stage: step.name, attempt: attempt, after: wait, error: lastError))
-                guard await pause(wait) else {
+                guard await pause(wait, until: itemStop) else {
                     reporter.report(.itemLeft(path: path, stage: step.name))
                     return .left
                 }
@@ -472,9 +608,9 @@ public final class Orchestrator: Sendable {
 
     /// Runs one attempt of a stage under its timeout.
     private func attemptStage(_ step: PipelineStep, index: Int, item: SourceItem, attempt: Int, workPath: WorkPath,
-                              records: [String: StageRecord], checkpoint: [String: JSONValue]?,
+                              records: [String: StageRecord], checkpoint: [String: JSONValue]?, itemStop: StopSignal, supply: any WorkSupply,
                               waitingForOthers: @escaping @Sendable () -> Void) async -> Result<StageResult, StageFailure> {
-        let attemptStop = StopSignal(parent: stop)
+        let attemptStop = StopSignal(parent: itemStop)
         let watchdog = step.timeout.map { limit in
             Task {
                 try await Task.sleep(for: limit.duration)
@@ -490,7 +626,8 @@ public final class Orchestrator: Sendable {
             earlierOutputs: Dictionary(uniqueKeysWithValues: done.map { ($0.name, records[$0.name]?.outputs ?? [:]) }),
             checkpoint: checkpoint, stop: attemptStop,
             events: ItemEventSink(path: item.path, stage: step.name, store: store, reporter: reporter, redactor: settings.redactor,
-                                  slotReleased: waitingForOthers, mayFollow: { [weak self] in self?.othersMayFollow(stage: index) ?? false }))
+                                  slotReleased: waitingForOthers, mayFollow: { [weak self] in self?.othersMayFollow(stage: index) ?? false },
+                                  supply: supply))
         do {
             let result = try await step.stage.run(context)
             return .success(result)
@@ -499,13 +636,13 @@ public final class Orchestrator: Sendable {
                 requestStop(cause, reason: settings.redactor.redact(failure.message))
                 return .failure(failure)
             }
-            if stop.reason == .runStopping { failure = .interrupted }
+            if [.runStopping, .leaseLost].contains(itemStop.reason) { failure = .interrupted }
             if attemptStop.reason == .timedOut, failure.kind == .interrupted {
                 failure = .retryable("\(step.name) timed out after \(step.timeout?.description ?? "?")")
             }
             return .failure(failure)
         } catch {
-            if stop.reason == .runStopping { return .failure(.interrupted) }
+            if [.runStopping, .leaseLost].contains(itemStop.reason) { return .failure(.interrupted) }
             return .failure(.retryable("\(error)"))
         }
     }
@@ -518,13 +655,14 @@ public final class Orchestrator: Sendable {
         }
     }
 
-    /// Waits, waking early when the run stops; returns false if it did.
-    private func pause(_ wait: TimeSpan) async -> Bool {
+    /// Waits, waking early when `signal` (the run's, by default) stops; returns false if it did.
+    private func pause(_ wait: TimeSpan, until signal: StopSignal? = nil) async -> Bool {
+        let signal = signal ?? stop
         let deadline = ContinuousClock.now + wait.duration
         while ContinuousClock.now < deadline {
-            if stop.isStopped { return false }
+            if signal.isStopped { return false }
             try? await Task.sleep(for: min(deadline - ContinuousClock.now, .milliseconds(100)))
         }
-        return !stop.isStopped
+        return !signal.isStopped
     }
 }

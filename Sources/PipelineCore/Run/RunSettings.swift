@@ -10,6 +10,10 @@ public struct RunSettings: Sendable {
     public var redactor: SecretRedactor
     /// The stages' daily quotas, for the plan at the end of the run.
     public var quotas: [QuotaModel] = []
+    /// How long a runner's hold on an item of a shared state lasts unless renewed.
+    public var lease = RunSettings.defaultLease
+
+    public static let defaultLease = TimeSpan(milliseconds: 60_000)
 
     public init(pipelineName: String, workdir: String, concurrency: Int, maxFailures: Int, timeBudget: TimeSpan?,
                 diskBudget: ByteSize? = nil, source: SourceDefinition?, redactor: SecretRedactor) {
@@ -28,6 +32,7 @@ public struct RunSettings: Sendable {
                   maxFailures: pipeline.maxFailures, timeBudget: pipeline.timeBudget, diskBudget: pipeline.diskBudget, source: pipeline.source,
                   redactor: SecretRedactor(secrets: pipeline.secrets))
         if let catalog { quotas = Self.quotas(of: pipeline, catalog: catalog) }
+        if let lease = pipeline.lease { self.lease = lease }
     }
 
     /// The daily quotas the pipeline's built-in stages spend.

@@ -3,6 +3,10 @@ import Synchronization
 /// The items of a run not started yet, handed out one at a time, in order.
 final class WorkQueue<Item: Sendable>: Sendable {
     private let state = Mutex<(items: [Item], next: Int)>(([], 0))
+    /// The run's stop signal: items of a run's own listing stop only with the run.
+    let runStop: StopSignal
+
+    init(runStop: StopSignal = StopSignal()) { self.runStop = runStop }
 
     func load(_ items: [Item]) { state.withLock { $0 = (items, 0) } }
 

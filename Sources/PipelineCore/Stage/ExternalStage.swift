@@ -135,7 +135,7 @@ public struct ExternalStage: Stage, SourceStage {
 
     private func throwIfStopped(_ exit: ChildProcess.Exit) throws {
         switch exit.stoppedBecause {
-        case .runStopping?: throw StageFailure.interrupted
+        case .runStopping?, .leaseLost?: throw StageFailure.interrupted
         case .timedOut?: throw StageFailure.retryable("\(displayName) timed out")
         case nil: return
         }

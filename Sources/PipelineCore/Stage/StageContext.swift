@@ -50,6 +50,12 @@ public struct StageContext: Sendable {
     /// (false once the run is stopping): a batch need not wait for items that will not come.
     public var othersMayFollow: Bool { events.othersMayFollow() }
 
+    /// Call right before a step that cannot be taken back (creating media items, renaming into the
+    /// destination, deleting the source). In a state several runners share it renews the item's
+    /// lease and throws (`interrupted`) if the item is no longer this runner's, so a runner frozen
+    /// past its lease never takes the step another runner may take too. Elsewhere it returns at once.
+    public func beforeIrreversibleStep() async throws(StageFailure) { try await events.beforeIrreversibleStep() }
+
     /// Records resumption data durably before going on (an upload session URL before the first byte).
     public func saveCheckpoint(_ values: [String: JSONValue]) throws {
         try events.checkpoint(values)
@@ -63,6 +69,20 @@ public struct StageContext: Sendable {
 
     /// Remembers (or, for nil, forgets) several values at once: all are recorded, or none.
     public func remember(_ changes: [String: String?]) throws { try events.remember(changes) }
+
+    /// Runs `body` while no other runner of a shared state runs a section of this stage with the
+    /// same `name` (bookkeeping that assumes one writer, such as an album's ledger), waiting for
+    /// it; blocks the calling thread. Without other runners it runs `body` at once.
+    public func exclusively<T>(_ name: String, _ body: () throws -> T) throws -> T {
+        try events.exclusively(name, body)
+    }
+
+    /// Counts `amount` against the daily limit `limit` of `quota` (a project's API requests),
+    /// shared by every runner of the state; false, counting nothing, when it would pass the limit.
+    /// The day is `day` (the service's own: Google's quotas reset at midnight Pacific time).
+    public func spend(_ quota: String, day: String, amount: Int = 1, limit: Int) throws -> Bool {
+        try events.spend(quota, day: day, amount: amount, limit: limit)
+    }
 
     /// The item's local file, or a permanent failure saying no earlier stage produced one.
     public func requireInputFile() throws -> String {
@@ -89,6 +109,21 @@ public protocol StageEventSink: Sendable {
     func recall(_ key: String) throws -> String?
     /// Sets (nil: removes) several keys in one durable transaction.
     func remember(_ changes: [String: String?]) throws
+    /// Makes sure the item is still this runner's before an irreversible step.
+    func beforeIrreversibleStep() async throws(StageFailure)
+    /// Runs `body` as the only runner in the section `name` of this stage.
+    func exclusively<T>(_ name: String, _ body: () throws -> T) throws -> T
+    /// Counts against a daily limit shared by every runner.
+    func spend(_ quota: String, day: String, amount: Int, limit: Int) throws -> Bool
+}
+
+extension StageEventSink {
+    /// Nothing to secure where no other runner may take the item.
+    public func beforeIrreversibleStep() async throws(StageFailure) {}
+    /// No other runner: the section is this one's.
+    public func exclusively<T>(_ name: String, _ body: () throws -> T) throws -> T { try body() }
+    /// Nothing counted: no limit is known.
+    public func spend(_ quota: String, day: String, amount: Int, limit: Int) throws -> Bool { true }
 }
 
 /// What a source stage gets.
