@@ -29,10 +29,9 @@ struct PlanCommand: AsyncParsableCommand {
         try await reportingErrors {
             // Leniently: reading the state needs no secrets.
             let pipeline = try PipelineLoading.loader(lenient: true).load(path: file)
-            let statePath = state ?? pipeline.statePath
             let quotas = RunSettings.quotas(of: pipeline, catalog: BuiltinStageCatalog())
             let plan: TransferPlan
-            if FileManager.default.fileExists(atPath: statePath) {
+            if PipelineSession.exists(try PipelineSession.location(pipeline: pipeline, override: state)) {
                 let session = try PipelineSession.forReading(pipeline: pipeline, stateOverride: state)
                 defer { try? session.close() }
                 plan = try TransferPlan(store: session.store, maxFailures: pipeline.maxFailures, quotas: quotas)

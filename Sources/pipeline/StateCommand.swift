@@ -57,8 +57,8 @@ struct StateImportCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let pipeline = try location.loadPipeline()
-            let statePath = try PipelineSession.statePath(pipeline: pipeline, override: location.state)
-            let existed = FileManager.default.fileExists(atPath: statePath)
+            let state = try PipelineSession.location(pipeline: pipeline, override: location.state)
+            let existed = PipelineSession.exists(state)
             let session = try PipelineSession.forWriting(pipeline: pipeline, stateOverride: location.state, create: true)
             defer { try? session.close() }
             let result: (imported: Int, kept: Int)
@@ -66,7 +66,7 @@ struct StateImportCommand: AsyncParsableCommand {
                 result = try SeedStateFile.importFile(file, into: session.store)
             } catch {
                 // A state this import created holds nothing: it must not stay behind looking like one.
-                if !existed {
+                if !existed, case .file(let statePath) = state {
                     try? session.close()
                     for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: statePath + suffix) }
                 }

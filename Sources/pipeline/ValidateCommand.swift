@@ -16,7 +16,7 @@ struct ValidateCommand: AsyncParsableCommand {
             let pipeline = try PipelineLoading.loader().load(path: file)
             let stages = pipeline.stages.map { "\($0.name) (\($0.reference))" }.joined(separator: " → ")
             print("\(file): valid — source \(pipeline.source.reference) → \(stages)")
-            print("  state: \(pipeline.statePath)\n  workdir: \(pipeline.workdir)\n  concurrency: \(pipeline.concurrency), max_failures: \(pipeline.maxFailures)"
+            print("  state: \(pipeline.state)\n  workdir: \(pipeline.workdir)\n  concurrency: \(pipeline.concurrency), max_failures: \(pipeline.maxFailures)"
                   + (pipeline.timeBudget.map { ", time_budget: \($0)" } ?? ""))
             return .success
         }

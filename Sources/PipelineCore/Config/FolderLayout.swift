@@ -26,8 +26,10 @@ public enum FolderLayout {
         let fileStart = SourceLocation(file: pipeline.path, line: 1, column: 1)
         var places = [
             Place(role: .work, name: "workdir", path: resolved(pipeline.workdir), location: pipeline.keyLocations["workdir"] ?? fileStart),
-            Place(role: .state, name: "state", path: resolved(pipeline.statePath), location: pipeline.keyLocations["state"] ?? fileStart),
         ]
+        if case .file(let statePath) = pipeline.state {
+            places.append(Place(role: .state, name: "state", path: resolved(statePath), location: pipeline.keyLocations["state"] ?? fileStart))
+        }
         let base = (pipeline.path as NSString).deletingLastPathComponent
         func add(_ reference: StageReference, _ parameters: [String: JSONValue], stage: String, location: SourceLocation) {
             guard case .builtin(let name) = reference, let descriptor = catalog.descriptor(named: name) else { return }
@@ -72,7 +74,7 @@ public enum FolderLayout {
     static func resolved(_ path: String) -> String {
         var existing = (path as NSString).standardizingPath
         var rest: [String] = []
-        while !FileManager.default.fileExists(atPath: existing), existing != "/" {
+        while !FileManager.default.fileExists(atPath: existing), existing != "/", !existing.isEmpty {
             rest.insert((existing as NSString).lastPathComponent, at: 0)
             existing = (existing as NSString).deletingLastPathComponent
         }

@@ -7,7 +7,7 @@ public struct PipelineFile: Sendable {
     public var path: String
     public var version: Int
     public var name: String
-    /// Absolute path of the state file.
+    /// Absolute path of the state file, or the URL of a shared PostgreSQL state (see `state`).
     public var statePath: String
     /// Absolute path of the work directory where fetched files are staged.
     public var workdir: String
@@ -30,6 +30,15 @@ public struct PipelineFile: Sendable {
     public var fresh = false
     /// Where top-level keys (`workdir`, `state`) were written, for errors about their values.
     public var keyLocations: [String: SourceLocation] = [:]
+    /// How long a runner of a shared state holds an item unless it renews the hold (`lease:`).
+    public var lease: TimeSpan?
+
+    public static let leaseRange = TimeSpan(milliseconds: 3000)...TimeSpan(milliseconds: 3_600_000)
+
+    /// Where the state lives.
+    public var state: StateLocation {
+        StateLocation.isDatabaseURL(statePath) ? .database(url: statePath) : .file(statePath)
+    }
 }
 
 /// What a step of the pipeline runs: a built-in stage or an executable.

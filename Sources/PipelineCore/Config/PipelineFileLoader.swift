@@ -24,7 +24,7 @@ public struct PipelineFileLoader: Sendable {
 
     static let topLevelKeys = [
         "version", "name", "state", "workdir", "concurrency", "time_budget", "max_failures", "stop_grace", "disk_budget",
-        "source", "stages",
+        "lease", "source", "stages",
     ]
     static let sourceKeys = ["uses", "run", "with", "include", "exclude", "max_size", "retry", "timeout"]
     static let stageKeys = ["name", "uses", "run", "with", "retry", "timeout", "irreversible", "concurrency"]
@@ -107,8 +107,16 @@ public struct PipelineFileLoader: Sendable {
                 }
                 return text
             } ?? ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-            let statePath = try top["state"].map { try resolvedPath($0, key: "state") }
-                ?? PathResolver.absolute(name + ".state", relativeTo: baseDirectory)
+            let state = try top["state"].map { StateLocation(try string($0, key: "state"), relativeTo: baseDirectory) }
+                ?? .file(PathResolver.absolute(name + ".state", relativeTo: baseDirectory))
+            if let password = state.password { secrets.insert(password) }
+            let lease = try top["lease"].map { node -> TimeSpan in
+                let lease = try timeSpan(node, key: "lease")
+                guard PipelineFile.leaseRange.contains(lease) else {
+                    throw location(node).error("'lease' must be from \(PipelineFile.leaseRange.lowerBound) to \(PipelineFile.leaseRange.upperBound): how long a runner of a shared state holds an item unless it renews the hold")
+                }
+                return lease
+            }
             let workdir = try top["workdir"].map { try resolvedPath($0, key: "workdir") }
                 ?? PathResolver.absolute("work", relativeTo: baseDirectory)
             let concurrency = try top["concurrency"].map { try integer($0, key: "concurrency", range: 1...64) } ?? 1
@@ -131,10 +139,11 @@ public struct PipelineFileLoader: Sendable {
                 stages.append(stage)
             }
             var pipeline = PipelineFile(
-                path: path, version: 1, name: name, statePath: statePath, workdir: workdir,
+                path: path, version: 1, name: name, statePath: state.rawValue, workdir: workdir,
                 concurrency: concurrency, timeBudget: timeBudget, maxFailures: maxFailures, diskBudget: diskBudget, stopGrace: stopGrace,
                 source: source, stages: stages, secrets: secrets
             )
+            pipeline.lease = lease
             for key in ["workdir", "state"] { if let node = top[key] { pipeline.keyLocations[key] = location(node) } }
             if !loader.lenient {
                 try StageFactory(catalog: loader.catalog).checkAll(in: pipeline)

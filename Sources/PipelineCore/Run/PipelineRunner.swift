@@ -25,7 +25,11 @@ public struct PipelineRunner: Sendable {
         public func applied(to pipeline: PipelineFile) -> PipelineFile {
             var pipeline = pipeline
             let here = PathResolver.currentDirectory
-            if let statePath { pipeline.statePath = PathResolver.absolute(statePath, relativeTo: here) }
+            if let statePath {
+                let state = StateLocation(statePath, relativeTo: here)
+                pipeline.statePath = state.rawValue
+                if let password = state.password { pipeline.secrets.insert(password) }
+            }
             if let workdir { pipeline.workdir = PathResolver.absolute(workdir, relativeTo: here) }
             if let concurrency { pipeline.concurrency = concurrency }
             if let timeBudget { pipeline.timeBudget = timeBudget }
@@ -125,8 +129,8 @@ public struct PipelineRunner: Sendable {
 
     /// Lists the source and says what a run would do for each item, changing nothing.
     public func dryRun(_ pipeline: PipelineFile) async throws -> [String] {
-        let store: (any StateStore)? = FileManager.default.fileExists(atPath: pipeline.statePath)
-            ? try SQLiteStateStore(path: pipeline.statePath, create: false, readOnly: true) : nil
+        let store = PipelineSession.exists(pipeline.state)
+            ? try PipelineSession.forReading(pipeline: pipeline, stateOverride: nil).store : nil
         defer { try? store?.close() }
         let factory = StageFactory(catalog: catalog)
         let steps = try pipeline.stages.map { PipelineStep(definition: $0, stage: try factory.stage($0, in: pipeline)) }
