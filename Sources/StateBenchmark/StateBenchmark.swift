@@ -5,12 +5,17 @@ import PipelineCore
 /// a first run of N items through four stages, then a rerun where everything is done.
 ///
 /// Usage: StateBenchmark ITEMS [CONCURRENCY] [--phase first|rerun|both] [--store-only]
+///        StateBenchmark ITEMS [CONCURRENCY] --state-url URL [--runners R] [--store-only]
 ///
 /// Prints one JSON object per phase, with the process's peak resident memory so far (`VmHWM`).
 /// `--phase` runs one phase alone, so each gets its own process and its own peak: `rerun` needs
 /// `BENCH_STATE_PATH` naming the state a `first` left there. `--store-only` makes the same five
 /// commits an item needs straight on the store, one after another, without the orchestrator:
 /// what is left of the first run's cost once orchestration is taken away.
+///
+/// `--state-url` measures a shared PostgreSQL state instead (password from
+/// `PIPELINE_STATE_PASSWORD`; the database should be empty): R runner processes (default 1) do the
+/// first run together, see `SharedStateBenchmark`.
 @main
 struct StateBenchmark {
     /// A stage that returns at once, so only the pipeline's own cost is measured.
@@ -41,10 +46,20 @@ struct StateBenchmark {
         var positional: [String] = []
         var phases = ["first run", "rerun (all done)"]
         var storeOnly = false
+        var stateURL: String?
+        var runners = 1
+        var isRunner = false
         var arguments = CommandLine.arguments.dropFirst()
         while let argument = arguments.popFirst() {
             switch argument {
             case "--store-only": storeOnly = true
+            case "--state-url": stateURL = arguments.popFirst() ?? usage("--state-url takes a postgres:// URL")
+            case "--runners":
+                guard let value = arguments.popFirst().flatMap(Int.init), (1...64).contains(value) else {
+                    usage("--runners takes a number from 1 to 64")
+                }
+                runners = value
+            case "--runner": isRunner = true
             case "--phase":
                 switch arguments.popFirst() {
                 case "first"?: phases = ["first run"]
@@ -60,6 +75,11 @@ struct StateBenchmark {
         }
         let concurrency = positional.dropFirst().first.map { Int($0) ?? 0 } ?? 4
         guard (1...1024).contains(concurrency) else { usage("CONCURRENCY must be a number from 1 to 1024") }
+        if let stateURL {
+            let options = SharedStateBenchmark.Options(url: stateURL, items: count, runners: runners, concurrency: concurrency, storeOnly: storeOnly)
+            if isRunner { try await SharedStateBenchmark.runner(options) } else { try SharedStateBenchmark.run(options) }
+            return
+        }
         let directory = NSTemporaryDirectory() + "state-bench-\(getpid())"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -105,18 +125,20 @@ struct StateBenchmark {
     /// through the four stages; returns how many items it completed.
     static func commitDirectly(_ count: Int, store: SQLiteStateStore) throws -> Int {
         _ = try store.recordListing((0..<count).map(SyntheticSource.item))
-        for index in 0..<count {
-            let path = SyntheticSource.item(index).path
-            var previous: String?
-            for stage in stageNames {
-                try store.commitSynchronously(previous.map { [.stageDone(path: path, stage: $0, outputs: [:])] } ?? []
-                                              + [.stageStarted(path: path, stage: stage, attempt: 1)])
-                previous = stage
-            }
-            try store.commitSynchronously([.stageDone(path: path, stage: stageNames[stageNames.count - 1], outputs: [:]),
-                                           .itemCompleted(path: path, stage: stageNames.last)])
-        }
+        for index in 0..<count { try commitItem(SyntheticSource.item(index).path, store: store) }
         return count
+    }
+
+    /// The five commits that take one item through the four stages, as the orchestrator makes them.
+    static func commitItem(_ path: String, store: any StateStore) throws {
+        var previous: String?
+        for stage in stageNames {
+            try store.commitSynchronously(previous.map { [.stageDone(path: path, stage: $0, outputs: [:])] } ?? []
+                                          + [.stageStarted(path: path, stage: stage, attempt: 1)])
+            previous = stage
+        }
+        try store.commitSynchronously([.stageDone(path: path, stage: stageNames[stageNames.count - 1], outputs: [:]),
+                                       .itemCompleted(path: path, stage: stageNames.last)])
     }
 
     /// The process's peak resident set so far (Linux `VmHWM`), nil where /proc has none.
@@ -131,6 +153,7 @@ struct StateBenchmark {
         FileHandle.standardError.write(Data("""
             StateBenchmark: \(problem)
             usage: StateBenchmark ITEMS [CONCURRENCY] [--phase first|rerun|both] [--store-only]
+                   StateBenchmark ITEMS [CONCURRENCY] --state-url URL [--runners R] [--store-only]
 
             """.utf8))
         exit(64)
