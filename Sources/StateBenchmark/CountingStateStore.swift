@@ -30,7 +30,7 @@ final class CountingStateStore: SharedStateStore {
     var counts: Counts { tally.withLock { $0 } }
     var runner: RunnerIdentity { inner.runner }
 
-    private func count(_ change: (inout Counts) -> Void) { tally.withLock(change) }
+    private func count(_ change: (inout Counts) -> Void) { tally.withLock { change(&$0) } }
 
     // MARK: Counted
 

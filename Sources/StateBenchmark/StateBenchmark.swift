@@ -53,7 +53,9 @@ struct StateBenchmark {
         while let argument = arguments.popFirst() {
             switch argument {
             case "--store-only": storeOnly = true
-            case "--state-url": stateURL = arguments.popFirst() ?? usage("--state-url takes a postgres:// URL")
+            case "--state-url":
+                guard let url = arguments.popFirst() else { usage("--state-url takes a postgres:// URL") }
+                stateURL = url
             case "--runners":
                 guard let value = arguments.popFirst().flatMap(Int.init), (1...64).contains(value) else {
                     usage("--runners takes a number from 1 to 64")
