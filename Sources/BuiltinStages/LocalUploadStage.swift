@@ -83,6 +83,8 @@ struct LocalUploadStage: Stage {
 
     /// Gives the whole copy its name.
     private func place(_ copy: Copy, context: StageContext) throws -> StageResult {
+        // Last look before the link: a runner frozen since it renewed its lease stops here.
+        try context.stop.check()
         defer { _ = copy.temporary.withCString { unlink($0) } }
         switch Self.place(copy.temporary, at: copy.destination) {
         case 0: return .done(copy.outputs)

@@ -88,18 +88,29 @@ struct SharedStateRunnerTests {
         let summary = events.last { $0["event"] as? String == "run_finished" }?["summary"] as? [String: Any]
         #expect(summary?["completed"] as? Int == paths.count, "\(summary ?? [:])")
 
-        // The frozen runner lost the items it held, said so, and took no irreversible step for them afterwards.
+        // The frozen runner lost the items it held and said so; once it knew, it finished no upload
+        // it had begun for them. (It may claim such an item again later, from a runner killed
+        // meanwhile: that is a new upload, begun after. One finished before the freeze may still be
+        // reported after it.)
         let afterFreeze = PipelineProcess.events(in: frozen.lines.dropFirst(linesBeforeFreeze).joined(separator: "\n"))
-        let lost = Set(afterFreeze.compactMap { event -> String? in
-            guard event["event"] as? String == "notice", let message = event["message"] as? String,
-                  message.contains("another runner goes on with it") else { return nil }
-            return message.components(separatedBy: ":").first
-        })
-        #expect(!lost.isEmpty, "the frozen runner reported no lost lease")
-        let uploadedLate = afterFreeze.filter { event in
-            event["event"] as? String == "stage_done" && event["stage"] as? String == "upload" && lost.contains(event["path"] as? String ?? "")
+        var lost = Set<String>(), uploadedLate: [String] = []
+        for event in afterFreeze {
+            let path = event["path"] as? String ?? ""
+            switch (event["event"] as? String, event["stage"] as? String) {
+            case ("notice", _):
+                if let message = event["message"] as? String, message.contains("another runner goes on with it") {
+                    lost.insert(message.components(separatedBy: ":").first ?? "")
+                }
+            case ("stage_started", "upload"?):
+                lost.remove(path)
+            case ("stage_done", "upload"?) where lost.contains(path):
+                uploadedLate.append(path)
+            default:
+                break
+            }
         }
-        #expect(uploadedLate.isEmpty, "the frozen runner uploaded items it had lost: \(uploadedLate)")
+        #expect(!lost.isEmpty, "the frozen runner reported no lost lease")
+        #expect(uploadedLate.isEmpty, "the frozen runner uploaded items after it knew it had lost them: \(uploadedLate)")
 
         // The password was never printed.
         let server = try PostgresServer.shared()
