@@ -6,8 +6,8 @@ import PipelineCore
 struct StateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "state",
-        abstract: "Move state to and from the old script's upload_state.json format; rebuild a lost state from the destination.",
-        subcommands: [StateExportCommand.self, StateImportCommand.self, StateRebuildCommand.self]
+        abstract: "Move state to and from the old script's upload_state.json format or between stores (push to PostgreSQL, pull to a file); rebuild a lost state from the destination.",
+        subcommands: [StateExportCommand.self, StateImportCommand.self, StateRebuildCommand.self, StatePushCommand.self, StatePullCommand.self]
     )
 }
 

@@ -11,7 +11,7 @@ struct StateStoreConformanceDriver: Sendable, CustomTestStringConvertible {
     let name: String
     /// Whether a closed state opens again with everything in it (and `saveCopy` writes a state file).
     let persistent: Bool
-    /// Whether `saveCopy` writes a state file (a server state is copied by `pipeline state pull` instead).
+    /// Whether `saveCopy` writes a state file (every driver does now: `StateCopier` writes one for those that are not files).
     let savesCopies: Bool
     /// Opens the state kept at `place` (a temporary folder of the test's own): a fresh one the
     /// first time, the one left there by the last `close()` afterwards.
@@ -32,10 +32,10 @@ struct StateStoreConformanceDriver: Sendable, CustomTestStringConvertible {
     static let sqlite = StateStoreConformanceDriver(name: "SQLite", persistent: true) { place in
         try SQLiteStateStore(path: place + "/conformance.state")
     }
-    static let memory = StateStoreConformanceDriver(name: "memory", persistent: false) { _ in MemoryStateStore() }
+    static let memory = StateStoreConformanceDriver(name: "memory", persistent: false, savesCopies: true) { _ in MemoryStateStore() }
     /// A database of its own on the tests' private cluster; its URL is kept at the place, so the
     /// place opens the same database again. One process alone, without claims.
-    static let postgres = StateStoreConformanceDriver(name: "PostgreSQL", persistent: true, savesCopies: false) { place in
+    static let postgres = StateStoreConformanceDriver(name: "PostgreSQL", persistent: true) { place in
         try PostgresStateStore(url: postgresDatabase(at: place), runner: RunnerIdentity("conformance"))
     }
 

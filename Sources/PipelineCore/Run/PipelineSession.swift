@@ -66,7 +66,8 @@ public struct PipelineSession: Sendable {
     /// The environment variable a shared state's password may come from (it overrides one in the URL).
     public static let passwordVariable = "PIPELINE_STATE_PASSWORD"
 
-    private static func openDatabase(_ url: String, create: Bool) throws -> PostgresStateStore {
+    /// Opens the PostgreSQL state at `url`, the password from `PIPELINE_STATE_PASSWORD` when set.
+    public static func openDatabase(_ url: String, create: Bool) throws -> PostgresStateStore {
         let password = ProcessInfo.processInfo.environment[passwordVariable].flatMap { $0.isEmpty ? nil : $0 }
         return try PostgresStateStore(url: url, password: password, runner: .current(), create: create)
     }
@@ -89,7 +90,8 @@ public struct PipelineSession: Sendable {
         try store.setMetadata(Self.ownerKey, pipeline.name)
     }
 
-    static let ownerKey = "pipeline"
+    /// The metadata key naming the pipeline a state belongs to.
+    public static let ownerKey = "pipeline"
 
     public func close() throws { try store.close() }
 }

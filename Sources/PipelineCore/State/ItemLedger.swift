@@ -246,6 +246,22 @@ public struct ItemLedger: Sendable, Equatable {
         discardAllStages()
     }
 
+    /// Replaces the item and its stage records with another state's copy of them (moving a state
+    /// between stores): what is stored becomes exactly `record` and `stages`.
+    public mutating func restored(_ record: ItemRecord, stages copied: [String: StageRecord]) {
+        var record = record
+        record.path = path
+        item = record
+        changes.item = true
+        discardAllStages()
+        for (name, var stage) in copied {
+            stage.stage = name
+            stages[name] = stage
+            knownStages.insert(name)
+            changes.stages.insert(name)
+        }
+    }
+
     // MARK: Bookkeeping
 
     private mutating func setItem(_ record: ItemRecord) {

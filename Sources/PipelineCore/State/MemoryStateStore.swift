@@ -6,7 +6,7 @@ import Synchronization
 /// For tests that need a state but no file (and as the simplest reading of the `StateStore` and
 /// `SharedStateStore` contracts). Several runners share one state through `joined(as:)`, with
 /// leases timed by the injected clock, so the orchestrator's shared mode is tested in-process.
-/// Nothing survives the process; `saveCopy` is refused (see there).
+/// Nothing survives the process but what `saveCopy` writes to a state file.
 public final class MemoryStateStore: SharedStateStore {
     /// The state every runner's store on it shares.
     private final class Storage: Sendable {
@@ -353,12 +353,70 @@ public final class MemoryStateStore: SharedStateStore {
         }
     }
 
-    /// Refused: an in-memory state is for tests and has no file to copy. Moving a state between
-    /// drivers belongs to one copy over the `StateStore` protocol, not to each driver.
+    /// A new state file with everything in it, written by `StateCopier` (as for every driver
+    /// that is not a file already).
     public func saveCopy(to path: String) throws {
         _ = try withContents { _ in () }
-        throw PipelineError(.usage, "the in-memory state cannot be saved to '\(path)': it is for tests and keeps no file",
-                            hint: "use a state file (SQLiteStateStore) where the state must outlive the process")
+        _ = try StateCopier().copyToNewFile(from: self, path: path)
+    }
+
+    // MARK: Moving a state between stores
+
+    /// The position is the slot in `listed`.
+    public func itemPage(after cursor: ItemPage.Cursor?, limit: Int) throws -> ItemPage {
+        try ItemPage.check(limit)
+        return try withContents { contents in
+            var items: [(item: StoredItem, position: Int64)] = []
+            var slot = cursor.map { Int(clamping: $0.position) + 1 } ?? 0
+            while slot < contents.listed.count, items.count < limit {
+                if let entry = contents.entries[contents.listed[slot]], entry.listedOrder == slot {
+                    items.append((StoredItem(record: entry.item, stages: entry.stages), Int64(slot)))
+                }
+                slot += 1
+            }
+            return ItemPage.of(items, limit: limit)
+        }
+    }
+
+    public func storeItems(_ items: [StoredItem]) throws {
+        try withContents { contents in
+            for stored in items {
+                var ledger = contents.ledger(stored.record.path)
+                ledger.restored(stored.record, stages: stored.stages)
+                contents.store(ledger)
+            }
+        }
+    }
+
+    public func metadataEntries() throws -> [String: String] {
+        try withContents { $0.metadata }
+    }
+
+    public func counters() throws -> [StateCounter] {
+        try withContents { contents in
+            contents.counters.compactMap { key, value in
+                let parts = key.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false)
+                return parts.count == 2 ? StateCounter(name: String(parts[0]), period: String(parts[1]), value: value) : nil
+            }
+        }
+    }
+
+    public func setCounters(_ counters: [StateCounter]) throws {
+        try withContents { contents in
+            for counter in counters { contents.counters[counter.name + "\u{0}" + counter.period] = counter.value }
+        }
+    }
+
+    public func removeEverything() throws {
+        try withContents { contents in
+            contents = Contents(metadata: contents.metadata.filter { StoreMetadataKeys.own.contains($0.key) }, lastToken: contents.lastToken)
+        }
+        tokens.withLock { $0.removeAll() }
+    }
+
+    public func liveLeaseCount() throws -> Int {
+        let now = now()
+        return try withContents { contents in contents.entries.values.count { ($0.lease?.expiresAt ?? -.infinity) > now } }
     }
 
     public func close() throws {

@@ -491,11 +491,93 @@ public final class SQLiteStateStore: StateStore {
         }
         return try withDatabase { database in
             try database.transaction {
-                let key = SQLiteValue.text("counter:\(name):\(period)")
+                let key = SQLiteValue.text(Self.counterKey(name: name, period: period))
                 let spent = try database.query("SELECT value FROM meta WHERE key = ?", [key]).first?.first?.text.flatMap { Int($0) } ?? 0
                 guard spent <= limit - amount else { return false }
                 _ = try database.query("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", [key, .text(String(spent + amount))])
                 return true
+            }
+        }
+    }
+
+    /// Where `spend` keeps a counter in `meta`.
+    private static func counterKey(name: String, period: String) -> String { counterPrefix + name + ":" + period }
+    private static let counterPrefix = "counter:"
+
+    // MARK: Moving a state between stores
+
+    /// One connection, under its lock: the page is read whole before anyone else writes.
+    public func itemPage(after cursor: ItemPage.Cursor?, limit: Int) throws -> ItemPage {
+        try ItemPage.check(limit)
+        return try withDatabase { database in
+            let rows = try database.query("SELECT \(Self.itemColumns), listed_order FROM items WHERE listed_order > ? ORDER BY listed_order LIMIT ?",
+                                          [.integer(cursor?.position ?? Int64.min), .integer(Int64(limit))])
+            let items = try rows.map { row in
+                let record = Self.itemRecord(row)
+                return (StoredItem(record: record, stages: try Self.stageRecords(for: record.path, in: database)), row[12].integer ?? 0)
+            }
+            return ItemPage.of(items, limit: limit)
+        }
+    }
+
+    public func storeItems(_ items: [StoredItem]) throws {
+        try withDatabaseForgettingRecentItems { database in
+            try database.transaction {
+                var nextOrder = try Self.lastListedOrder(in: database)
+                for stored in items {
+                    var ledger = try Self.ledger(stored.record.path, in: database)
+                    ledger.restored(stored.record, stages: stored.stages)
+                    try Self.write(ledger, in: database) {
+                        nextOrder += 1
+                        return nextOrder
+                    }
+                }
+            }
+        }
+    }
+
+    public func metadataEntries() throws -> [String: String] {
+        try withDatabase { database in
+            var entries: [String: String] = [:]
+            for row in try database.query("SELECT key, value FROM meta WHERE substr(key, 1, ?) != ?",
+                                          [.integer(Int64(Self.counterPrefix.utf8.count)), .text(Self.counterPrefix)]) {
+                if let key = row[0].text { entries[key] = row[1].text ?? "" }
+            }
+            return entries
+        }
+    }
+
+    /// Read back from their `meta` keys (`counter:NAME:PERIOD`; a period holds no colon).
+    public func counters() throws -> [StateCounter] {
+        try withDatabase { database in
+            try database.query("SELECT key, value FROM meta WHERE substr(key, 1, ?) = ? ORDER BY key",
+                               [.integer(Int64(Self.counterPrefix.utf8.count)), .text(Self.counterPrefix)]).compactMap { row in
+                guard let key = row[0].text?.dropFirst(Self.counterPrefix.count), let colon = key.lastIndex(of: ":"),
+                      let value = row[1].text.flatMap({ Int($0) }) else { return nil }
+                return StateCounter(name: String(key[..<colon]), period: String(key[key.index(after: colon)...]), value: value)
+            }
+        }
+    }
+
+    public func setCounters(_ counters: [StateCounter]) throws {
+        try withDatabase { database in
+            try database.transaction {
+                for counter in counters {
+                    _ = try database.query("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                                           [.text(Self.counterKey(name: counter.name, period: counter.period)), .text(String(counter.value))])
+                }
+            }
+        }
+    }
+
+    public func removeEverything() throws {
+        try withDatabaseForgettingRecentItems { database in
+            try database.transaction {
+                try database.execute("DELETE FROM stages; DELETE FROM items;")
+                for row in try database.query("SELECT key FROM meta") {
+                    guard let key = row[0].text, !StoreMetadataKeys.own.contains(key) else { continue }
+                    _ = try database.query("DELETE FROM meta WHERE key = ?", [.text(key)])
+                }
             }
         }
     }

@@ -33,6 +33,9 @@ public protocol SharedStateStore: StateStore {
     /// Gives up this runner's leases on `paths` (the items are finished with, or left for later).
     func releaseLeases(_ paths: [String]) throws
 
+    /// How many items some runner holds a lease on that has not ended: the state is being worked on.
+    func liveLeaseCount() throws -> Int
+
     // Every `commit` of a shared store is fenced: it commits only if, for every item it names,
     // this runner holds the lease it was given (same token) and it has not ended; otherwise
     // nothing of it is committed and it throws `LeaseLost` naming the items.

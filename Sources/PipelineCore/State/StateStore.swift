@@ -44,6 +44,31 @@ public protocol StateStore: Sendable {
     /// Writes a consistent copy of the whole state to a new file at `path`.
     func saveCopy(to path: String) throws
 
+    // MARK: Moving a state between stores (`StateCopier`)
+
+    /// Up to `limit` items (`ItemPage.limits`) in listed order, each with every stage record,
+    /// starting after `cursor` (nil: from the first). Each item is read together with its stage
+    /// records; a page is one bounded read, so a state of any size is read page by page.
+    func itemPage(after cursor: ItemPage.Cursor?, limit: Int) throws -> ItemPage
+
+    /// Stores items exactly as given, with their stage records, in one transaction: a new item
+    /// goes after every item listed (in the order given), an item already there is replaced whole
+    /// and keeps its place. No rule runs on them: they are a copy of another state's records.
+    func storeItems(_ items: [StoredItem]) throws
+
+    /// Every metadata entry (stage memories included); counters are not metadata (`counters()`).
+    func metadataEntries() throws -> [String: String]
+
+    /// Every counter `spend` keeps.
+    func counters() throws -> [StateCounter]
+
+    /// Sets these counters to their values, in one transaction.
+    func setCounters(_ counters: [StateCounter]) throws
+
+    /// Empties the state in one transaction: items, stage records, counters and metadata but the
+    /// store's own (`StoreMetadataKeys.own`); a shared state also its listings, leases and roles.
+    func removeEverything() throws
+
     /// Flushes and closes; afterwards the state is one self-contained file.
     func close() throws
 }

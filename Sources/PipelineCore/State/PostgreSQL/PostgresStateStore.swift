@@ -480,12 +480,103 @@ public final class PostgresStateStore: SharedStateStore {
         }
     }
 
-    /// Refused: a server state is copied to a file with `pipeline state pull`, which goes through
-    /// the `StateStore` protocol for every driver.
+    /// A new state file with everything in it, written by `StateCopier` page by page (what
+    /// `pipeline state pull` does): each page as it stood when read, while runners may go on.
     public func saveCopy(to path: String) throws {
         _ = try withConnection { _ in () }
-        throw PipelineError(.usage, "the PostgreSQL state \(target) cannot be saved to '\(path)' directly",
-                            hint: "use `pipeline state pull` to copy a PostgreSQL state into a state file")
+        _ = try StateCopier().copyToNewFile(from: self, path: path)
+    }
+
+    // MARK: Moving a state between stores
+
+    /// One transaction on one snapshot (`REPEATABLE READ`): the items and their stage records as
+    /// they stood together at one moment, though runners write meanwhile.
+    public func itemPage(after cursor: ItemPage.Cursor?, limit: Int) throws -> ItemPage {
+        try ItemPage.check(limit)
+        return try withConnection { connection in
+            try connection.transaction {
+                try connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                let rows = try connection.execute("""
+                    SELECT \(Self.itemColumns), listed_order FROM items WHERE listed_order > $1 ORDER BY listed_order LIMIT $2
+                    """, [.int64(cursor?.position ?? Int64.min), .int64(Int64(limit))]).rows
+                let records = try rows.map { row in (try Self.itemRecord(row), row[12].int64 ?? 0) }
+                let stages = try Self.stageRecords(forPaths: records.map(\.0.path), in: connection)
+                return ItemPage.of(records.map { (StoredItem(record: $0.0, stages: stages[$0.0.path] ?? [:]), $0.1) }, limit: limit)
+            }
+        }
+    }
+
+    /// Through the ledger like any change; new items join the latest listing generation.
+    public func storeItems(_ items: [StoredItem]) throws {
+        var byPath: [String: StoredItem] = [:]
+        var order: [String] = []
+        for stored in items where byPath.updateValue(stored, forKey: stored.record.path) == nil { order.append(stored.record.path) }
+        _ = try changeItems(order) { ledger in
+            let stored = byPath[ledger.path]!
+            ledger.restored(stored.record, stages: stored.stages)
+            return true
+        }
+    }
+
+    public func metadataEntries() throws -> [String: String] {
+        try withConnection { connection in
+            var entries: [String: String] = [:]
+            for row in try connection.execute("SELECT key, value FROM meta").rows {
+                if let key = row[0].text { entries[key] = row[1].text ?? "" }
+            }
+            return entries
+        }
+    }
+
+    public func counters() throws -> [StateCounter] {
+        try withConnection { connection in
+            try connection.execute("SELECT name, period, value FROM counters ORDER BY name, period").rows.map { row in
+                guard let name = row[0].text, let period = row[1].text, let value = row[2].int64, let count = Int(exactly: value), count >= 0 else {
+                    throw Self.damaged("a counter is incomplete or out of range")
+                }
+                return StateCounter(name: name, period: period, value: count)
+            }
+        }
+    }
+
+    public func setCounters(_ counters: [StateCounter]) throws {
+        for counter in counters {
+            try Self.checkName(counter.name, "a counter")
+            try Self.check(counter.value, in: 0...Int(Int64.max / 2), "a counter's value")
+        }
+        try withConnection { connection in
+            try connection.transaction {
+                for counter in counters {
+                    try connection.execute("""
+                        INSERT INTO counters(name, period, value) VALUES ($1, $2, $3)
+                        ON CONFLICT(name, period) DO UPDATE SET value = excluded.value
+                        """, [.text(counter.name), .text(counter.period), .int64(Int64(counter.value))])
+                }
+            }
+        }
+    }
+
+    public func removeEverything() throws {
+        try withSession { connection, tokens in
+            try connection.transaction {
+                try connection.execute("DELETE FROM stages")
+                try connection.execute("DELETE FROM items")
+                try connection.execute("DELETE FROM listings")
+                try connection.execute("DELETE FROM roles")
+                try connection.execute("DELETE FROM counters")
+                try connection.execute("DELETE FROM meta WHERE NOT (key = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb))))",
+                                       [Self.pathList(StoreMetadataKeys.own.sorted())])
+            }
+            tokens = [:]
+        }
+    }
+
+    public func liveLeaseCount() throws -> Int {
+        try withConnection { connection in
+            let count = try connection.execute("SELECT count(*) FROM items WHERE lease_owner IS NOT NULL AND lease_expires > \(Self.serverNow)")
+                .rows.first?.first?.int64 ?? 0
+            return Int(count)
+        }
     }
 
     /// Closes the connection; the state stays on the server. Safe to call more than once.
