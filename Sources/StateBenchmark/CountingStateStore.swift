@@ -87,4 +87,11 @@ final class CountingStateStore: SharedStateStore {
     func listingProgress() throws -> ListingProgress { try inner.listingProgress() }
     func beginListing() throws -> Int64 { try inner.beginListing() }
     func finishListing(_ generation: Int64) throws { try inner.finishListing(generation) }
+    func itemPage(after cursor: ItemPage.Cursor?, limit: Int) throws -> ItemPage { try inner.itemPage(after: cursor, limit: limit) }
+    func storeItems(_ items: [StoredItem]) throws { try inner.storeItems(items) }
+    func metadataEntries() throws -> [String: String] { try inner.metadataEntries() }
+    func counters() throws -> [StateCounter] { try inner.counters() }
+    func setCounters(_ counters: [StateCounter]) throws { try inner.setCounters(counters) }
+    func removeEverything() throws { try inner.removeEverything() }
+    func liveLeaseCount() throws -> Int { try inner.liveLeaseCount() }
 }
