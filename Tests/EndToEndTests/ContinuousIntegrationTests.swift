@@ -14,11 +14,12 @@ struct ContinuousIntegrationTests {
 
     /// The workflow's own steps against GitHub's artifact API stand-in: an API outage fails the job
     /// with the state untouched, foreign and expired artifacts are passed over, a cancel drains the
-    /// pipeline and the next run finishes, given-up items turn the run red until `retry`, pruning.
+    /// pipeline and the next run finishes, given-up items turn the run red until `retry`, pruning;
+    /// the matrix workflow's runners on one PostgreSQL state, one killed mid-transfer.
     @Test func everyRehearsedScenarioOfTheWorkflowPasses() throws {
         let (status, text) = try rehearse(["--scenario", "all"])
         #expect(status == 0, "\(text)")
-        for scenario in ["resume", "action-resume", "api-failure", "selection", "cancel", "orphan", "given-up", "prune"] {
+        for scenario in ["resume", "action-resume", "api-failure", "selection", "cancel", "orphan", "given-up", "prune", "matrix"] {
             #expect(text.contains("rehearse-ci: PASS \(scenario)"), "\(scenario): \(text)")
         }
     }

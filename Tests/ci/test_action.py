@@ -96,7 +96,8 @@ class ActionTests(unittest.TestCase):
 
     def test_the_inputs_are_the_documented_ones(self):
         self.assertEqual(set(self.action["inputs"]),
-                         {"pipeline", "time-budget", "state-artifact", "retry", "forget", "start-fresh", "github-token"})
+                         {"pipeline", "time-budget", "state-artifact", "retry", "forget", "start-fresh", "github-token",
+                          "state-url", "runner"})
         self.assertEqual(self.action["inputs"]["pipeline"].get("required"), "true")
         self.assertEqual(self.action["inputs"]["time-budget"]["default"], "5h30m")
         self.assertEqual(self.action["inputs"]["state-artifact"]["default"], "pipeline-state")
