@@ -1,3 +1,4 @@
+import Synchronization
 import PipelineCore
 import Transfer
 
@@ -29,18 +30,36 @@ struct CurlListStage: SourceStage {
     let mode: RemoteTreeWalker.ListingMode
 
     func list(_ context: ListContext) async throws -> [SourceItem] {
+        let all = Mutex<[SourceItem]>([])
+        try await list(context) { batch in all.withLock { $0 += batch } }
+        return all.withLock { $0 }
+    }
+
+    func list(_ context: ListContext, batches batch: @escaping @Sendable ([SourceItem]) throws -> Void) async throws {
         try await Blocking.run { [endpoint, mode] in
+            // A batch that cannot be taken (the state refused it) stops the walk with its error.
+            let refused = Mutex<(any Error)?>(nil)
             do {
-                let walker = try RemoteTreeWalker(endpoint: endpoint, mode: mode, entersFolder: context.selection.entersFolder) { context.stop.isStopped }
-                let listing = try walker.walk()
+                let walker = try RemoteTreeWalker(endpoint: endpoint, mode: mode, entersFolder: context.selection.entersFolder) {
+                    context.stop.isStopped || refused.withLock { $0 != nil }
+                }
+                let listing = try walker.walk(batchSize: SourceBatch.size) { files in
+                    guard refused.withLock({ $0 == nil }) else { return }
+                    do {
+                        try batch(files.map { SourceItem(path: $0.path, size: $0.size, modified: $0.modified) })
+                    } catch {
+                        refused.withLock { $0 = error }
+                    }
+                }
+                if let error = refused.withLock({ $0 }) { throw error }
                 for skipped in listing.skipped {
                     context.log("warning: '\(FileNameBytes.shown(skipped.path))' is not listed: \(skipped.reason)")
                 }
                 if !listing.skipped.isEmpty {
                     context.log("warning: \(listing.skipped.count) entr\(listing.skipped.count == 1 ? "y" : "ies") of \(endpoint.displayName) left out of this listing (named above)")
                 }
-                return listing.files.map { SourceItem(path: $0.path, size: $0.size, modified: $0.modified) }
             } catch let error as CurlFailure {
+                if let error = refused.withLock({ $0 }) { throw error }
                 throw RemoteConnection.failure(error, endpoint: endpoint, path: nil, stop: context.stop)
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import PipelineCore
 import Transfer
 
@@ -21,28 +22,46 @@ struct LocalListStage: SourceStage {
     let root: String
 
     func list(_ context: ListContext) async throws -> [SourceItem] {
+        let all = Mutex<[SourceItem]>([])
+        try await list(context) { batch in all.withLock { $0 += batch } }
+        return all.withLock { $0 }
+    }
+
+    func list(_ context: ListContext, batches batch: @escaping @Sendable ([SourceItem]) throws -> Void) async throws {
         try await Blocking.run { [root] in
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw StageFailure.permanent("'\(root)' is not a directory")
             }
-            var walk = Walk(stop: context.stop, selection: context.selection)
+            var walk = Walk(stop: context.stop, selection: context.selection, flush: batch)
             try walk.visit(RawPath(bytes: Array(root.utf8)), relative: "", isRoot: true)
+            try walk.flushItems()
             if !walk.unreadable.isEmpty {
                 let count = walk.unreadable.count
                 context.log("warning: \(count) folder\(count == 1 ? "" : "s") could not be read and \(count == 1 ? "was" : "were") not listed: "
                     + walk.unreadable.map { "'\($0)'" }.joined(separator: ", ") + " (give this user read access to list them)")
             }
-            return walk.items
         }
     }
 
-    /// One listing's walk: the items found and the folders that could not be read.
+    /// One listing's walk: the items found (handed on a batch at a time) and the folders that could not be read.
     private struct Walk {
         let stop: StopSignal
         let selection: SourceSelection
+        let flush: ([SourceItem]) throws -> Void
         var items: [SourceItem] = []
         var unreadable: [String] = []
+
+        mutating func flushItems() throws {
+            guard !items.isEmpty else { return }
+            try flush(items)
+            items = []
+        }
+
+        mutating func add(_ item: SourceItem) throws {
+            items.append(item)
+            if items.count >= SourceBatch.size { try flushItems() }
+        }
 
         mutating func visit(_ directory: RawPath, relative: String, isRoot: Bool = false) throws {
             try stop.check()
@@ -61,10 +80,10 @@ struct LocalListStage: SourceStage {
                 case S_IFDIR where selection.entersFolder(path):
                     try visit(absolute, relative: path)
                 case S_IFREG:
-                    items.append(Self.item(path: path, info: info))
+                    try add(Self.item(path: path, info: info))
                 case S_IFLNK:
                     if let target = absolute.status(), target.st_mode & S_IFMT == S_IFREG {
-                        items.append(Self.item(path: path, info: target))
+                        try add(Self.item(path: path, info: target))
                     }
                 default:
                     continue

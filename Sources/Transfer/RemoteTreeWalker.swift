@@ -40,7 +40,10 @@ public final class RemoteTreeWalker {
     /// out with the reason: one that is gone by the time SIZE asks for it, a folder that can no
     /// longer be entered. A name that is not UTF-8 (a Latin-1 server) is carried as `FileNameBytes`
     /// text, so its exact bytes go back in the URL. A line the parser cannot read fails the walk.
-    public func walk() throws(CurlFailure) -> RemoteListing {
+    ///
+    /// With `emit`, files are handed on `batchSize` at a time as folders are read (and the rest at
+    /// the end) instead of being kept in the listing, so a huge tree is never whole in memory.
+    public func walk(batchSize: Int = 1000, emit: (([RemoteFile]) -> Void)? = nil) throws(CurlFailure) -> RemoteListing {
         var listing = RemoteListing()
         var visited = Set<String>()
         var pending = [endpoint.basePath]
@@ -72,6 +75,14 @@ public final class RemoteTreeWalker {
                 }
             }
             pending.append(contentsOf: subdirectories.reversed())
+            if let emit, listing.files.count >= batchSize {
+                emit(listing.files)
+                listing.files = []
+            }
+        }
+        if let emit, !listing.files.isEmpty {
+            emit(listing.files)
+            listing.files = []
         }
         return listing
     }

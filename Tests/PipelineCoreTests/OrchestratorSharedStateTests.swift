@@ -87,6 +87,23 @@ struct OrchestratorSharedStateTests {
         #expect(try first.summary(maxFailures: 3).completed == 60)
     }
 
+    /// Workers that run out of items together make one claim, not one each: a runner holds no
+    /// more than its items in flight, and the rest stays for the other runners.
+    @Test func aRunnerHoldsNoMoreThanItsItemsInFlight() async throws {
+        let store = MemoryStateStore(runner: RunnerIdentity("a"))
+        let destination = Destination(), gate = Gate()
+        let items = (0..<30).map { SourceItem(path: "/photo\($0).jpg", size: 1) }
+        let orchestrator = orchestrator(store, items: items, upload: UploadStage(runner: "a", destination: destination, gate: gate))
+        let run = Task { try await orchestrator.run() }
+        while !gate.hasArrived("/photo0.jpg") { try await Task.sleep(for: .milliseconds(2)) }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(try store.liveLeaseCount() <= orchestrator.itemsInFlight, "items in flight: \(orchestrator.itemsInFlight)")
+        #expect(try store.joined(as: RunnerIdentity("b")).claimItems(limit: 30, maxFailures: 3, leaseFor: TimeSpan(milliseconds: 1)).count
+                >= 30 - orchestrator.itemsInFlight)
+        gate.open()
+        _ = try await run.value
+    }
+
     @Test func aRunnerFrozenPastItsLeaseLosesTheItemAndNeverTakesTheIrreversibleStep() async throws {
         let clock = Clock()
         let first = MemoryStateStore(now: { clock.now }, runner: RunnerIdentity("frozen"))

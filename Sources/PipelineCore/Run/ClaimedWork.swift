@@ -114,7 +114,7 @@ final class ClaimedWork: WorkSupply {
             if let item { return item }
             if done || runStop.isStopped { return nil }
             do {
-                if try await claim() { continue }
+                if try await claimOnce() { continue }
                 // Nothing to claim. While a runner lists, more may come: wait for it. With no
                 // lister, the listing is done, or its lister died and this runner lists again.
                 let store = store, lease = lease
@@ -124,7 +124,7 @@ final class ClaimedWork: WorkSupply {
                 }
                 if try await Blocking.run({ try store.listingProgress() }).complete {
                     try await Blocking.run { try store.releaseRole(SharedRole.lister) }
-                    if try await claim() { continue }
+                    if try await claimOnce() { continue }
                     contents.withLock { $0.exhausted = true }
                     return nil
                 }
@@ -137,11 +137,30 @@ final class ClaimedWork: WorkSupply {
         }
     }
 
-    /// Claims a batch; false when there was nothing to claim.
+    /// One claim at a time: workers that run out together wait for the claim under way, so a
+    /// runner holds no more than its items in flight and leaves the rest to the other runners.
+    private func claimOnce() async throws -> Bool {
+        let task = claiming.withLock { current -> Task<Bool, any Error> in
+            if let current { return current }
+            let task = Task<Bool, any Error> {
+                defer { self.claiming.withLock { $0 = nil } }
+                return try await self.claim()
+            }
+            current = task
+            return task
+        }
+        return try await task.value
+    }
+
+    private let claiming = Mutex<Task<Bool, any Error>?>(nil)
+
+    /// Claims what this runner can work on now (its items in flight, less those it holds); false
+    /// when there was nothing to claim.
     private func claim() async throws -> Bool {
-        let store = store, batch = batch, maxFailures = maxFailures, lease = lease
+        let store = store, maxFailures = maxFailures, lease = lease
+        let limit = max(1, batch - contents.withLock { $0.held.count })
         let sent = ContinuousClock.now
-        let claimed = try await Blocking.run { try store.claimItems(limit: batch, maxFailures: maxFailures, leaseFor: lease) }
+        let claimed = try await Blocking.run { try store.claimItems(limit: limit, maxFailures: maxFailures, leaseFor: lease) }
         guard !claimed.isEmpty else { return false }
         contents.withLock { contents in
             for claim in claimed {

@@ -166,6 +166,12 @@ public final class Orchestrator: Sendable {
 
     /// Lists the source, retrying as its policy says; nil when the run was stopped meanwhile.
     private func listSource() async throws -> [SourceItem]? {
+        try await listSource { [source] context in try await source.list(context) }
+    }
+
+    /// Runs a listing (`body`) under the source's retry policy and timeout; nil when the run was
+    /// stopped meanwhile.
+    private func listSource<Listing: Sendable>(_ body: @escaping @Sendable (ListContext) async throws -> Listing) async throws -> Listing? {
         let policy = settings.source?.retry ?? .default
         var random = SystemRandomNumberGenerator()
         var attempt = 1
@@ -183,7 +189,7 @@ public final class Orchestrator: Sendable {
                 reporter.report(.stageLog(path: "", stage: "source", message: settings.redactor.redact(line)))
             }
             do {
-                return try await source.list(context)
+                return try await body(context)
             } catch let failure as StageFailure {
                 let message = settings.redactor.redact(failure.message)
                 if failure.kind == .interrupted || stop.isStopped { return nil }
@@ -318,25 +324,30 @@ public final class Orchestrator: Sendable {
             keeper.cancel()
             try? shared.releaseRole(SharedRole.lister)
         }
-        guard let listed = try await listSource() else { return false }
-        let selected = (settings.source?.selection ?? .everything).select(listed)
+        // Recorded batch by batch as the source yields them (the listing is never whole in
+        // memory), under a new generation that is complete only once the whole listing is in.
         let generation = try shared.beginListing()
-        var index = 0
-        while index < selected.count {
-            let batch = Array(selected[index..<min(index + Self.listingBatch, selected.count)])
-            index += batch.count
-            discardChangedWork(try shared.recordListing(batch, generation: generation))
+        let selection = settings.source?.selection ?? .everything
+        let counts = Mutex((found: 0, selected: 0))
+        let listed = try await listSource { [source] context in
+            counts.withLock { $0 = (0, 0) }
+            try await source.list(context) { [weak self] batch in
+                let selected = selection.select(batch)
+                counts.withLock { $0.found += batch.count; $0.selected += selected.count }
+                guard !selected.isEmpty else { return }
+                let changes = try shared.recordListing(selected, generation: generation)
+                self?.discardChangedWork(changes)
+            }
+            return counts.withLock { $0 }
         }
+        guard let listed else { return false }
         try shared.finishListing(generation)
         let summary = try store.summary(maxFailures: settings.maxFailures)
         let toDo = summary.pending + summary.inProgress + summary.failed - summary.givenUp
         if toDo == 0 { reporter.report(.notice("No new files to process")) }
-        reporter.report(.listed(found: listed.count, selected: selected.count, toDo: toDo, bytesToDo: summary.totalBytes - summary.completedBytes))
+        reporter.report(.listed(found: listed.found, selected: listed.selected, toDo: toDo, bytesToDo: summary.totalBytes - summary.completedBytes))
         return true
     }
-
-    /// Items recorded per transaction while listing into a shared state.
-    static let listingBatch = 1000
 
     /// Turns claimed items into work: a too-large one is skipped; a resumed one first loses any
     /// stage process its last runner left behind.

@@ -37,6 +37,22 @@ public enum StageResult: Sendable, Equatable {
 /// The stage that lists the items (`source:`).
 public protocol SourceStage: Sendable {
     func list(_ context: ListContext) async throws -> [SourceItem]
+
+    /// Lists in batches as the source yields them, handing each to `batch` (on the listing's own
+    /// thread) before going on, so a listing of millions is never whole in memory. A throw from
+    /// `batch` ends the listing with that error. By default: the whole listing as one batch.
+    func list(_ context: ListContext, batches batch: @escaping @Sendable ([SourceItem]) throws -> Void) async throws
+}
+
+extension SourceStage {
+    public func list(_ context: ListContext, batches batch: @escaping @Sendable ([SourceItem]) throws -> Void) async throws {
+        try batch(try await list(context))
+    }
+}
+
+/// How many items a source hands over at a time when it lists in batches.
+public enum SourceBatch {
+    public static let size = 1000
 }
 
 /// One listed file. Its `path` is its identity across runs, exactly as the source reports it.
