@@ -93,7 +93,8 @@ actor AlbumDirectory {
     /// creating one (an album whose creation answer was lost, or a state that is not the latest).
     private static func findOrCreate(_ title: String, settings: GooglePhotosSettings, tokens: OAuthTokenSource,
                                      context: StageContext) throws -> String {
-        let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: context.stop, log: context.log)
+        let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: context.stop,
+                                             budget: RequestBudget(settings: settings, context: context), log: context.log)
         let albums = try appAlbums(client: client)
         if let existing = albums.first(where: { $0.title == title && $0.isWriteable }) {
             if existing.items > 0, !settings.fresh {
@@ -120,7 +121,8 @@ actor AlbumDirectory {
     /// exist already (listed when nil).
     private static func createAlbum(_ title: String, besides: Set<String>? = nil, settings: GooglePhotosSettings,
                                     tokens: OAuthTokenSource, context: StageContext) throws -> String {
-        let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: context.stop, log: context.log)
+        let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: context.stop,
+                                             budget: RequestBudget(settings: settings, context: context), log: context.log)
         let body = JSONValue.object(["album": ["title": .string(title)]]).jsonText()
         let request = HTTPRequest(.post, client.url("/v1/albums"), headers: [("Content-Type", "application/json")], body: .bytes(Array(body.utf8)))
         let before = try besides ?? Set(appAlbums(client: client).filter { $0.title == title }.map(\.id))
