@@ -38,7 +38,7 @@ struct RequestBudget: Sendable {
         let left = max(0, Int(day.resets.timeIntervalSince(now)))
         let reset = ISO8601DateFormatter().string(from: day.resets)
         return .stopsRun(.quotaExhausted, """
-            the daily limit of \(limit) Google Photos Library API requests (`daily_requests`) is used up for \(day.label) \
+            the daily quota of \(limit) Google Photos Library API requests (`daily_requests`) is used up for \(day.label) \
             (Pacific time): pipeline counts every request it sends in its state, shared by every runner of it. Nothing more \
             is sent in this run; the rest is left for the next run. The count starts again at midnight Pacific time \
             (\(reset), in \(left / 3600) h \(left % 3600 / 60) min)
