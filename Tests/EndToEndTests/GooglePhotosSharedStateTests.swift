@@ -46,11 +46,10 @@ struct GooglePhotosSharedStateTests {
         let files = try sandbox.makeFiles(count: 120, sizes: 1000...20_000, folders: 6)
         // Slow batches overlap between the runners; lost answers make each settle what the album shows.
         try emulator.addFault(["kind": "slow", "endpoint": "batchCreate", "delay": 0.3])
-        try emulator.addFault(["kind": "lose_answer", "endpoint": "batchCreate", "count": 6])
+        try emulator.addFault(["kind": "lose_answer", "endpoint": "batchCreate", "count": 30])
         try writePipeline(sandbox, emulator, extra: ", album: Shared, batch_wait: 100ms")
 
         var runners = try (0..<2).map { try runner($0, sandbox, state) }
-        let first = runners
         // One runner dies by kill -9 once items are arriving, and another takes its place.
         #expect(runners[0].waitForEvents(count: 10, timeout: 180) { $0["event"] as? String == "item_completed" })
         runners[0].signal(SIGKILL)
@@ -73,11 +72,12 @@ struct GooglePhotosSharedStateTests {
         photos.expectEveryFileOnce(sandbox, emulator, files)
         expectEachInTheAlbumOnce(emulator, title: "Shared")
         #expect(emulator.requests("batchCreate") >= 6, "the lost answers were not all used")
-        // Both first runners created media items: the batches did come from two processes.
-        let creators = first.filter { runner in
+        // The media items came from several processes (a runner that finds every item held by
+        // others ends at once, so which ones varies).
+        let creators = finished.filter { runner in
             runner.events.contains { $0["event"] as? String == "stage_done" && $0["stage"] as? String == "upload" }
         }
-        #expect(creators.count == 2, "only \(creators.count) of the two runners created media items")
+        #expect(creators.count >= 2, "only \(creators.count) runner created media items")
     }
 
     @Test func runnersSharingAStateStopTogetherAtTheSharedDailyQuota() throws {
