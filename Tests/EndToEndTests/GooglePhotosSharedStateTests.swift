@@ -71,7 +71,9 @@ struct GooglePhotosSharedStateTests {
 
         photos.expectEveryFileOnce(sandbox, emulator, files)
         expectEachInTheAlbumOnce(emulator, title: "Shared")
-        #expect(emulator.requests("batchCreate") >= 6, "the lost answers were not all used")
+        let faults = (try? emulator.stats())?["faults"] as? [[String: Any]] ?? []
+        let lostLeft = faults.first { $0["kind"] as? String == "lose_answer" }?["count"] as? Int ?? 0
+        #expect(lostLeft <= 27, "fewer than 3 batchCreate answers were lost: nothing had to be reconciled")
         // The media items came from several processes (a runner that finds every item held by
         // others ends at once, so which ones varies).
         let creators = finished.filter { runner in
