@@ -82,6 +82,31 @@ public struct ItemLedger: Sendable, Equatable {
         if all { knowsAllStages = true }
     }
 
+    /// One thing a driver does to store the changes: in the order `writes` lists them.
+    public enum Write: Sendable, Equatable {
+        case deleteAllStages
+        case deleteStage(String)
+        /// Insert, or replace the stored record of the same stage.
+        case putStage(StageRecord)
+        case deleteItem
+        case updateItem(ItemRecord)
+        /// A new item: it takes the next listed order.
+        case insertItem(ItemRecord)
+    }
+
+    /// What to write, in order, to store the changes (nothing when there are none). Every driver
+    /// stores exactly these, each in its own SQL.
+    public var writes: [Write] {
+        var writes: [Write] = changes.discardsAllStages ? [.deleteAllStages] : []
+        for name in changes.stages.sorted() {
+            writes.append(stages[name].map { .putStage($0) } ?? .deleteStage(name))
+        }
+        if changes.item {
+            if let item { writes.append(wasStored ? .updateItem(item) : .insertItem(item)) } else { writes.append(.deleteItem) }
+        }
+        return writes
+    }
+
     /// The ledger once its changes are stored: what it holds is now what is stored.
     public func settled() -> ItemLedger {
         var settled = self

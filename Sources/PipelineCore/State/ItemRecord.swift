@@ -71,6 +71,11 @@ public struct StageRecord: Sendable, Equatable, Codable {
         self.attempt = attempt
         self.outputs = outputs
     }
+
+    /// The outputs as stored: JSON text, none for a stage not done that has none.
+    var storedOutputs: String? { outputs.isEmpty && status != .done ? nil : JSONValue.object(outputs).jsonText() }
+    /// The checkpoint as stored: JSON text.
+    var storedCheckpoint: String? { checkpoint.map { JSONValue.object($0).jsonText() } }
 }
 
 /// One durable change. Several may be committed together, atomically.

@@ -280,47 +280,44 @@ public final class SQLiteStateStore: StateStore {
 
     /// Writes what the rules changed; a new item takes the listed order `nextListedOrder` gives.
     private static func write(_ ledger: ItemLedger, in database: SQLiteConnection, nextListedOrder: () throws -> Int64) throws {
-        let changes = ledger.changes
-        if changes.isEmpty { return }
         let path = SQLiteValue.text(ledger.path)
-        if changes.discardsAllStages { try database.query("DELETE FROM stages WHERE path = ?", [path]) }
-        for stage in changes.stages.sorted() {
-            guard let record = ledger.stages[stage] else {
+        for write in ledger.writes {
+            switch write {
+            case .deleteAllStages:
+                try database.query("DELETE FROM stages WHERE path = ?", [path])
+            case .deleteStage(let stage):
                 try database.query("DELETE FROM stages WHERE path = ? AND stage = ?", [path, .text(stage)])
-                continue
+            case .putStage(let record):
+                try database.query("""
+                    INSERT INTO stages(path, stage, status, attempt, outputs, checkpoint, error, pid, pid_start, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path, stage) DO UPDATE SET status = excluded.status,
+                        attempt = excluded.attempt, outputs = excluded.outputs, checkpoint = excluded.checkpoint, error = excluded.error,
+                        pid = excluded.pid, pid_start = excluded.pid_start, updated_at = excluded.updated_at
+                    """, [path, .text(record.stage), .text(record.status.rawValue), .integer(Int64(record.attempt)),
+                          SQLiteValue(record.storedOutputs), SQLiteValue(record.storedCheckpoint), SQLiteValue(record.error),
+                          SQLiteValue(record.processID.map(Int64.init)), SQLiteValue(record.processStart), SQLiteValue(real: record.updatedAt)])
+            case .deleteItem:
+                try database.query("DELETE FROM items WHERE path = ?", [path])
+            case .updateItem(let record):
+                try database.query("""
+                    UPDATE items SET size = ?, modified = ?, status = ?, stage = ?, failures = ?, last_error = ?, first_failed = ?,
+                        last_failed = ?, skip_reason = ?, updated_at = ?, completed_at = ? WHERE path = ?
+                    """, fields(record) + [path])
+            case .insertItem(let record):
+                try database.query("""
+                    INSERT INTO items(path, listed_order, size, modified, status, stage, failures, last_error, first_failed, last_failed,
+                        skip_reason, updated_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, [path, .integer(try nextListedOrder())] + fields(record))
             }
-            try database.query("""
-                INSERT INTO stages(path, stage, status, attempt, outputs, checkpoint, error, pid, pid_start, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path, stage) DO UPDATE SET status = excluded.status,
-                    attempt = excluded.attempt, outputs = excluded.outputs, checkpoint = excluded.checkpoint, error = excluded.error,
-                    pid = excluded.pid, pid_start = excluded.pid_start, updated_at = excluded.updated_at
-                """, [path, .text(stage), .text(record.status.rawValue), .integer(Int64(record.attempt)),
-                      SQLiteValue(record.outputs.isEmpty && record.status != .done ? nil : JSONValue.object(record.outputs).jsonText()),
-                      SQLiteValue(record.checkpoint.map { JSONValue.object($0).jsonText() }), SQLiteValue(record.error),
-                      SQLiteValue(record.processID.map(Int64.init)), SQLiteValue(record.processStart), SQLiteValue(real: record.updatedAt)])
         }
-        guard changes.item else { return }
-        guard let record = ledger.item else {
-            try database.query("DELETE FROM items WHERE path = ?", [path])
-            return
-        }
-        let fields: [SQLiteValue] = [
-            SQLiteValue(record.size), SQLiteValue(record.modified), .text(record.status.rawValue), SQLiteValue(record.stage),
-            .integer(Int64(record.failures)), SQLiteValue(record.lastError), SQLiteValue(real: record.firstFailed),
-            SQLiteValue(real: record.lastFailed), SQLiteValue(record.skipReason), SQLiteValue(real: record.updatedAt),
-            SQLiteValue(real: record.completedAt),
-        ]
-        if ledger.wasStored {
-            try database.query("""
-                UPDATE items SET size = ?, modified = ?, status = ?, stage = ?, failures = ?, last_error = ?, first_failed = ?,
-                    last_failed = ?, skip_reason = ?, updated_at = ?, completed_at = ? WHERE path = ?
-                """, fields + [path])
-        } else {
-            try database.query("""
-                INSERT INTO items(path, listed_order, size, modified, status, stage, failures, last_error, first_failed, last_failed,
-                    skip_reason, updated_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, [path, .integer(try nextListedOrder())] + fields)
-        }
+    }
+
+    /// An item's columns after its path, in the order of `itemColumns`.
+    private static func fields(_ record: ItemRecord) -> [SQLiteValue] {
+        [SQLiteValue(record.size), SQLiteValue(record.modified), .text(record.status.rawValue), SQLiteValue(record.stage),
+         .integer(Int64(record.failures)), SQLiteValue(record.lastError), SQLiteValue(real: record.firstFailed),
+         SQLiteValue(real: record.lastFailed), SQLiteValue(record.skipReason), SQLiteValue(real: record.updatedAt),
+         SQLiteValue(real: record.completedAt)]
     }
 
     // MARK: Reading

@@ -252,48 +252,45 @@ public final class PostgresStateStore: SharedStateStore {
 
     /// Writes what the rules changed (a new item takes the next listed order from the sequence).
     private static func write(_ ledger: ItemLedger, in connection: PostgresConnection) throws {
-        let changes = ledger.changes
-        if changes.isEmpty { return }
         let path = PostgresValue.text(ledger.path)
-        if changes.discardsAllStages { try connection.execute("DELETE FROM stages WHERE path = $1", [path]) }
-        for stage in changes.stages.sorted() {
-            guard let record = ledger.stages[stage] else {
+        for write in ledger.writes {
+            switch write {
+            case .deleteAllStages:
+                try connection.execute("DELETE FROM stages WHERE path = $1", [path])
+            case .deleteStage(let stage):
                 try connection.execute("DELETE FROM stages WHERE path = $1 AND stage = $2", [path, .text(stage)])
-                continue
+            case .putStage(let record):
+                try connection.execute("""
+                    INSERT INTO stages(path, stage, status, attempt, outputs, checkpoint, error, pid, pid_start, updated_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT(path, stage) DO UPDATE SET status = excluded.status,
+                        attempt = excluded.attempt, outputs = excluded.outputs, checkpoint = excluded.checkpoint, error = excluded.error,
+                        pid = excluded.pid, pid_start = excluded.pid_start, updated_at = excluded.updated_at
+                    """, [path, .text(record.stage), .text(record.status.rawValue), .int64(Int64(record.attempt)),
+                          PostgresValue(record.storedOutputs), PostgresValue(record.storedCheckpoint), PostgresValue(record.error),
+                          PostgresValue(record.processID.map(Int64.init)), PostgresValue(record.processStart), PostgresValue(real: record.updatedAt)])
+            case .deleteItem:
+                try connection.execute("DELETE FROM items WHERE path = $1", [path])
+            case .updateItem(let record):
+                try connection.execute("""
+                    UPDATE items SET size = $2, modified = $3, status = $4, stage = $5, failures = $6, last_error = $7, first_failed = $8,
+                        last_failed = $9, skip_reason = $10, updated_at = $11, completed_at = $12 WHERE path = $1
+                    """, [path] + fields(record))
+            case .insertItem(let record):
+                try connection.execute("""
+                    INSERT INTO items(path, size, modified, status, stage, failures, last_error, first_failed, last_failed,
+                        skip_reason, updated_at, completed_at, listed_generation)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, (SELECT COALESCE(MAX(generation), 0) FROM listings))
+                    """, [path] + fields(record))
             }
-            try connection.execute("""
-                INSERT INTO stages(path, stage, status, attempt, outputs, checkpoint, error, pid, pid_start, updated_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT(path, stage) DO UPDATE SET status = excluded.status,
-                    attempt = excluded.attempt, outputs = excluded.outputs, checkpoint = excluded.checkpoint, error = excluded.error,
-                    pid = excluded.pid, pid_start = excluded.pid_start, updated_at = excluded.updated_at
-                """, [path, .text(stage), .text(record.status.rawValue), .int64(Int64(record.attempt)),
-                      PostgresValue(record.outputs.isEmpty && record.status != .done ? nil : JSONValue.object(record.outputs).jsonText()),
-                      PostgresValue(record.checkpoint.map { JSONValue.object($0).jsonText() }), PostgresValue(record.error),
-                      PostgresValue(record.processID.map(Int64.init)), PostgresValue(record.processStart), PostgresValue(real: record.updatedAt)])
         }
-        guard changes.item else { return }
-        guard let record = ledger.item else {
-            try connection.execute("DELETE FROM items WHERE path = $1", [path])
-            return
-        }
-        let fields: [PostgresValue] = [
-            path, PostgresValue(record.size), PostgresValue(record.modified), .text(record.status.rawValue), PostgresValue(record.stage),
-            .int64(Int64(record.failures)), PostgresValue(record.lastError), PostgresValue(real: record.firstFailed),
-            PostgresValue(real: record.lastFailed), PostgresValue(record.skipReason), PostgresValue(real: record.updatedAt),
-            PostgresValue(real: record.completedAt),
-        ]
-        if ledger.wasStored {
-            try connection.execute("""
-                UPDATE items SET size = $2, modified = $3, status = $4, stage = $5, failures = $6, last_error = $7, first_failed = $8,
-                    last_failed = $9, skip_reason = $10, updated_at = $11, completed_at = $12 WHERE path = $1
-                """, fields)
-        } else {
-            try connection.execute("""
-                INSERT INTO items(path, size, modified, status, stage, failures, last_error, first_failed, last_failed,
-                    skip_reason, updated_at, completed_at, listed_generation)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, (SELECT COALESCE(MAX(generation), 0) FROM listings))
-                """, fields)
-        }
+    }
+
+    /// An item's columns after its path.
+    private static func fields(_ record: ItemRecord) -> [PostgresValue] {
+        [PostgresValue(record.size), PostgresValue(record.modified), .text(record.status.rawValue), PostgresValue(record.stage),
+         .int64(Int64(record.failures)), PostgresValue(record.lastError), PostgresValue(real: record.firstFailed),
+         PostgresValue(real: record.lastFailed), PostgresValue(record.skipReason), PostgresValue(real: record.updatedAt),
+         PostgresValue(real: record.completedAt)]
     }
 
     // MARK: Reading
