@@ -138,7 +138,7 @@ public final class Orchestrator: Sendable {
             claimed.finish()
             // What is unfinished and was not this runner's is other runners' (alive, or to be taken up by the next run).
             if let summary = try? store.summary(maxFailures: settings.maxFailures) {
-                outcome.leftToOthers = max(0, summary.pending + summary.inProgress + summary.failed - summary.givenUp - outcome.left - outcome.notStarted - outcome.failed)
+                outcome.leftToOthers = max(0, summary.unfinished - outcome.left - outcome.notStarted - outcome.failed)
             }
         }
         if let trip = breaker.withLock({ $0.trip }) {
@@ -306,7 +306,7 @@ public final class Orchestrator: Sendable {
                 }
             })
         supply.start()
-        let toDo = summary.pending + summary.inProgress + summary.failed - summary.givenUp
+        let toDo = summary.unfinished
         return (Work(items: [], skippedNow: 0, givenUp: [], toDo: toDo), supply)
     }
 
@@ -343,7 +343,7 @@ public final class Orchestrator: Sendable {
         guard let listed else { return false }
         try shared.finishListing(generation)
         let summary = try store.summary(maxFailures: settings.maxFailures)
-        let toDo = summary.pending + summary.inProgress + summary.failed - summary.givenUp
+        let toDo = summary.unfinished
         if toDo == 0 { reporter.report(.notice("No new files to process")) }
         reporter.report(.listed(found: listed.found, selected: listed.selected, toDo: toDo, bytesToDo: summary.totalBytes - summary.completedBytes))
         return true

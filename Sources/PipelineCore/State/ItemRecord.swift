@@ -119,6 +119,9 @@ public struct StateSummary: Sendable, Equatable, Codable {
     public var totalBytes: Int64 = 0
     public init() {}
 
+    /// Items a run would still work on: pending, in progress, or failed and not given up.
+    public var unfinished: Int { pending + inProgress + failed - givenUp }
+
     /// Counts one item in (the rule `status` and the stores' aggregate queries follow).
     public mutating func count(_ item: ItemRecord, maxFailures: Int) {
         total += 1
