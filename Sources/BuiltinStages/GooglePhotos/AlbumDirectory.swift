@@ -47,13 +47,20 @@ actor AlbumDirectory {
         if let pending = creating[title] { return try await pending.value }
         let (settings, tokens) = (settings, tokens)
         let creation = Task {
-            try await Blocking.run { try Self.createAlbum(title, settings: settings, tokens: tokens, context: context) }
+            try await Blocking.run {
+                try context.exclusively("album-title:\(title)") {
+                    // Another runner of a shared state may have replaced it already.
+                    if let id = try context.recall("album:\(title)"), id != refused { return id }
+                    let id = try Self.createAlbum(title, settings: settings, tokens: tokens, context: context)
+                    try context.remember(["album:\(title)": id, "ledger:\(id)": "0"])
+                    context.log("Google Photos no longer lets this app add to the album '\(title)' (deleted, or made by another OAuth client); created a new album '\(title)' and going on there")
+                    return id
+                }
+            }
         }
         creating[title] = creation
         defer { creating[title] = nil }
         let id = try await creation.value
-        try context.remember(["album:\(title)": id, "ledger:\(id)": "0"])
-        context.log("Google Photos no longer lets this app add to the album '\(title)' (deleted, or made by another OAuth client); created a new album '\(title)' and going on there")
         known[title] = id
         return id
     }
@@ -81,7 +88,15 @@ actor AlbumDirectory {
         // Everyone asking while the album is being found or created waits for that one.
         if let pending = creating[title] { return try await pending.value }
         let (settings, tokens) = (settings, tokens)
-        let creation = Task { try await Blocking.run { try Self.findOrCreate(title, settings: settings, tokens: tokens, context: context) } }
+        let creation = Task {
+            try await Blocking.run {
+                // One runner of a shared state at a time finds or creates it; the next finds it recorded.
+                try context.exclusively("album-title:\(title)") {
+                    if let id = try context.recall("album:\(title)") { return id }
+                    return try Self.findOrCreate(title, settings: settings, tokens: tokens, context: context)
+                }
+            }
+        }
         creating[title] = creation
         defer { creating[title] = nil }
         let id = try await creation.value
@@ -93,7 +108,8 @@ actor AlbumDirectory {
     /// creating one (an album whose creation answer was lost, or a state that is not the latest).
     private static func findOrCreate(_ title: String, settings: GooglePhotosSettings, tokens: OAuthTokenSource,
                                      context: StageContext) throws -> String {
-        let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: context.stop, log: context.log)
+        let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: context.stop,
+                                             budget: RequestBudget(settings: settings, context: context), log: context.log)
         let albums = try appAlbums(client: client)
         if let existing = albums.first(where: { $0.title == title && $0.isWriteable }) {
             if existing.items > 0, !settings.fresh {
@@ -120,7 +136,8 @@ actor AlbumDirectory {
     /// exist already (listed when nil).
     private static func createAlbum(_ title: String, besides: Set<String>? = nil, settings: GooglePhotosSettings,
                                     tokens: OAuthTokenSource, context: StageContext) throws -> String {
-        let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: context.stop, log: context.log)
+        let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: context.stop,
+                                             budget: RequestBudget(settings: settings, context: context), log: context.log)
         let body = JSONValue.object(["album": ["title": .string(title)]]).jsonText()
         let request = HTTPRequest(.post, client.url("/v1/albums"), headers: [("Content-Type", "application/json")], body: .bytes(Array(body.utf8)))
         let before = try besides ?? Set(appAlbums(client: client).filter { $0.title == title }.map(\.id))

@@ -20,6 +20,14 @@ import Transfer
 ///   does not show: Google may still have used it, so it is never replaced by a new upload
 ///   while it is valid.
 ///
+/// - `holder:ALBUM`: which entry into the album's section is the current one (below).
+///
+/// Several runners of a shared state: "one batch at a time" holds across them because every use
+/// of the ledger happens inside the album's section (`StageContext.exclusively`), entered with
+/// `withSection`. The section's hold is a lease: a runner frozen inside it may lose it to another,
+/// which first settles the frozen one's open batch. So each entry writes a fresh `holder:` mark,
+/// and a batch goes — and moves the ledger — only while the mark is still its own.
+///
 /// Without an album (`album: ""`) there is no ledger: a lost answer leaves its tokens in doubt.
 struct AlbumLedger {
     /// One item of a batch, as recorded before sending.
@@ -43,8 +51,41 @@ struct AlbumLedger {
 
     let albumID: String?
     let context: StageContext
+    /// This entry's mark in `holder:ALBUM`; nil outside a section (reading only).
+    var holder: String? = nil
 
     private var albumKey: String { albumID ?? "-" }
+
+    // MARK: The section
+
+    /// Runs `body` with the album's ledger as the only user of it: in this process (`lock`) and
+    /// among every runner of a shared state (the section `album:ALBUM`), marked as the current entry.
+    static func withSection<T>(albumID: String?, context: StageContext, lock: NSLock, _ body: (AlbumLedger) throws -> T) throws -> T {
+        // A runner enters a section it holds already, so the lock comes first.
+        try lock.withLock {
+            try context.exclusively("album:\(albumID ?? "-")") {
+                let ledger = AlbumLedger(albumID: albumID, context: context, holder: UUID().uuidString)
+                try context.remember(["holder:\(ledger.albumKey)": ledger.holder])
+                return try body(ledger)
+            }
+        }
+    }
+
+    /// Whether this entry still holds the album's section (no other runner entered it since).
+    func holdsSection() throws(StageFailure) -> Bool {
+        guard let holder else { return true }
+        do { return try context.recall("holder:\(albumKey)") == holder } catch { throw .retryable("cannot read the state: \(error)") }
+    }
+
+    /// Throws unless this entry still holds the section: right before a batch goes.
+    func confirmSection() throws(StageFailure) {
+        guard try holdsSection() else {
+            throw .retryable("""
+                another runner took over this album's batches while this one was held up (frozen or cut off longer than \
+                its lease); the batch was not sent and goes again later
+                """)
+        }
+    }
 
     // MARK: The pure part
 
@@ -91,18 +132,29 @@ struct AlbumLedger {
 
     /// A definite answer: what it created is recorded, the album grows by that much, and the
     /// batch is no longer in flight — all in one transaction.
+    /// If another runner took the section meanwhile, it has settled the batch as lost: only
+    /// what was created is recorded, and the album's length is left to be asked anew.
     func settle(created: [String: AlbumItem], position: Int?) throws {
-        var changes: [String: String?] = ["batch:\(albumKey)": nil]
+        var changes: [String: String?] = [:]
         for (token, item) in created {
             changes["created:\(token)"] = Self.createdRecord(item)
             changes["doubt:\(token)"] = .some(nil)
         }
-        if let albumID, let position { changes["ledger:\(albumID)"] = String(position + created.count) }
+        if try holdsSection() {
+            changes["batch:\(albumKey)"] = .some(nil)
+            if let albumID, let position { changes["ledger:\(albumID)"] = String(position + created.count) }
+        } else if let albumID {
+            changes["ledger:\(albumID)"] = .some(nil)
+        }
         try context.remember(changes)
     }
 
-    /// The batch was refused whole: nothing was created, nothing is in flight.
-    func abandon() throws { try context.remember(["batch:\(albumKey)": nil]) }
+    /// The batch was refused whole: nothing was created, nothing is in flight (the record is
+    /// left alone once another runner holds the section: it is that runner's now).
+    func abandon() throws {
+        guard try holdsSection() else { return }
+        try context.remember(["batch:\(albumKey)": nil])
+    }
 
     /// The album's length: recorded, or asked of Google once (a state from before the ledger).
     func position(using client: PhotosLibraryClient) throws -> Int? {
@@ -133,7 +185,8 @@ struct AlbumLedger {
     func reconcile(using client: PhotosLibraryClient) throws(StageFailure) -> Int {
         let batch: BatchRecord?
         do { batch = try batchInFlight() } catch { throw .retryable("cannot read the state: \(error)") }
-        guard let batch else { return 0 }
+        // Another runner holds the section now, and settles the batch itself.
+        guard let batch, try holdsSection() else { return 0 }
         var changes: [String: String?] = ["batch:\(albumKey)": nil]
         var found: [String: AlbumItem] = [:]
         if let albumID, let position = batch.position {

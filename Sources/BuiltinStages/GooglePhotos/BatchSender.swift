@@ -5,13 +5,17 @@ import Transfer
 /// Sends one batch to Google and sorts out what came of it, blocking: the album ledger first
 /// settles any earlier batch whose answer was lost, then the batch goes out with its record
 /// written first; a lost answer is reconciled before anything goes again, a batch refused for
-/// one bad token is split until the bad one is found.
+/// one bad token is split until the bad one is found. Call it inside the album's section
+/// (`AlbumLedger.withSection`).
 struct BatchSender {
     typealias Request = MediaItemCreator.Request
     typealias Result = MediaItemCreator.Result
 
     let client: PhotosLibraryClient
     let ledger: AlbumLedger
+    /// Right before each batchCreate: makes sure its items are still this runner's (renews their
+    /// leases); returns, by upload token, why those that are not may not go.
+    var clearance: ([Request]) throws -> [String: StageFailure] = { _ in [:] }
 
     func send(_ requests: [Request]) throws -> [Result] {
         // An earlier batch to this album whose answer was lost (this run or a killed one) is
@@ -72,9 +76,20 @@ struct BatchSender {
         case lost(String)
     }
 
-    /// One batchCreate call, recorded in the ledger before it goes.
-    private func sendOnce(_ requests: [Request]) throws -> Outcome {
+    /// One batchCreate call, recorded in the ledger before it goes, with the items that are still
+    /// this runner's and only while the album's section is (the others get `.withheld`).
+    private func sendOnce(_ group: [Request]) throws -> Outcome {
         let position = try ledger.position(using: client)
+        let withheld = try clearance(group)
+        let requests = group.filter { withheld[$0.uploadToken] == nil }
+        // The answers for `requests`, and the withheld ones, in the order of `group`.
+        func inGroupOrder(_ answers: [Result]) -> [Result] {
+            var byToken = withheld.mapValues(Result.withheld)
+            for (request, answer) in zip(requests, answers) { byToken[request.uploadToken] = answer }
+            return group.map { byToken[$0.uploadToken] ?? .notCreated("no result") }
+        }
+        guard !requests.isEmpty else { return .answered(inGroupOrder([])) }
+        try ledger.confirmSection()
         try ledger.begin(AlbumLedger.BatchRecord(position: position, entries: requests.map { .init(token: $0.uploadToken, name: $0.fileName) }))
         let what = "creating \(requests.count) media item\(requests.count == 1 ? "" : "s")"
         let outcome: PhotosLibraryClient.CreateOutcome
@@ -96,13 +111,13 @@ struct BatchSender {
                 if case .created(let id, let url) = answer { created[request.uploadToken] = .init(id: id, fileName: request.fileName, productURL: url) }
             }
             try ledger.settle(created: created, position: position)
-            return .answered(answers)
+            return .answered(inGroupOrder(answers))
         case .answered(let response):
             try ledger.abandon()
             let message = PhotosLibraryClient.message(response)
             if response.status == 400, message.lowercased().contains("valid upload token") { return .refusedForToken(message) }
             if response.status == 400 || response.status == 403, message.lowercased().contains("permission to add media items to this album") {
-                return .answered(requests.map { _ in .albumRefused(message) })
+                return .answered(inGroupOrder(requests.map { _ in .albumRefused(message) }))
             }
             throw client.failure(response, what: what)
         }

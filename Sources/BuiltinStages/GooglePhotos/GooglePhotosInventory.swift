@@ -12,7 +12,7 @@ extension GooglePhotosStage: DestinationInventory {
         }
         let (settings, tokens) = (settings, tokens)
         return try await Blocking.run {
-            let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: stop, log: log)
+            let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: stop, budget: nil, log: log)
             // Oldest first: of two albums of one title, the one a run would have chosen comes first.
             let albums = try AlbumDirectory.appAlbums(client: client).compactMap { album in
                 AlbumDirectory.number(of: album.title, in: base).map { (number: $0, album: album) }

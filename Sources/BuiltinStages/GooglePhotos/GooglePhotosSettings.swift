@@ -20,7 +20,7 @@ struct GooglePhotosSettings: Sendable {
         .init("batch_wait", "how long a finished upload waits at most for others to share a batchCreate (default 20s; it goes sooner when 50 are waiting or no other item can come)"),
         .init("stall_timeout", "give up a request moving under 1 KB/s for this long (default 60s)"),
         .init("ca_file", "PEM certificate to trust for api_base/token_url (an emulator behind TLS)"),
-        .init("daily_requests", "the project's Library API requests a day, for the plan of what is left (default 10000, Google's quota)"),
+        .init("daily_requests", "the project's Library API requests a day (default 10000, Google's quota): counted in the state before each request, shared by every runner of it; the run stops (exit 75) at the limit until midnight Pacific time; also the plan's estimate"),
     ]
 
     var clientID: String
@@ -40,6 +40,8 @@ struct GooglePhotosSettings: Sendable {
     var batchWait = TimeSpan(milliseconds: 20_000)
     var stallTimeout = 60
     var caFile: String?
+    /// Library API requests a day (Google's quota per project), counted in the state.
+    var dailyRequests = 10_000
     /// `run --fresh`: an existing, non-empty album the state does not know of is used anyway.
     var fresh = false
 
@@ -70,7 +72,7 @@ struct GooglePhotosSettings: Sendable {
         batchWait = try setup.timeSpan("batch_wait") ?? batchWait
         if let stall = try setup.timeSpan("stall_timeout") { stallTimeout = max(1, Int(stall.seconds)) }
         tries = try setup.wholeNumber("tries", in: 1...Int64.max) ?? tries
-        _ = try setup.wholeNumber("daily_requests", in: 1...100_000_000)
+        dailyRequests = try setup.wholeNumber("daily_requests", in: 1...100_000_000) ?? dailyRequests
         if setup.parameters["ca_file"] != nil { caFile = try setup.path("ca_file") }
     }
 

@@ -142,6 +142,9 @@ struct GooglePhotosStage: Stage {
                                isAnswerAboutTheItem: true)
         case .refused(_, let message):
             throw StageFailure.permanent("Google Photos refused '\(fileName)': \(message)")
+        case .withheld(let failure):
+            // Not sent: the item is another runner's now, or goes in a later batch.
+            throw failure
         case .missingMediaItem(let status):
             throw StageFailure.permanent("Google Photos answered \"\(status)\" for '\(fileName)' but returned no media item; not counted as uploaded")
         }
@@ -155,7 +158,8 @@ struct GooglePhotosStage: Stage {
         }
         let (settings, tokens, album) = (settings, tokens, albumID.map(JSONValue.string) ?? .null)
         return try await Blocking.run {
-            let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: context.stop, log: context.log)
+            let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: context.stop,
+                                                 budget: RequestBudget(settings: settings, context: context), log: context.log)
             // Small files in one request (quota); larger ones, or one with a session already, resumably.
             if session == nil, size <= settings.rawUploadLimit {
                 return try RawUpload(client: client, file: file, size: size, fileName: fileName, context: context).run()

@@ -11,6 +11,11 @@ import Transfer
 /// no other item of the run may still come (`othersMayFollow`), or `batch_wait` after its first
 /// item arrived. A stop sends the waiting batch at once rather than leaving uploaded items behind. A batch never holds two items of the same file name, so the album ledger
 /// (`AlbumLedger`) can tell them apart after a lost answer. Each item gets its own result.
+///
+/// With several runners on one state the album's batches are still one at a time: each goes
+/// inside the album's section (`AlbumLedger.withSection`), and right before it goes every item's
+/// lease is renewed (`beforeIrreversibleStep`), so a runner woken from a freeze sends nothing
+/// for items another runner took over.
 actor MediaItemCreator {
     struct Request: Sendable {
         var uploadToken: String
@@ -34,6 +39,9 @@ actor MediaItemCreator {
         case refused(code: Int, message: String)
         /// "Success" but no media item: never counted as done.
         case missingMediaItem(status: String)
+        /// Not sent: the item is no longer this runner's (another took it over in a shared state),
+        /// or its lease could not be renewed in time; the failure says which.
+        case withheld(StageFailure)
     }
 
     /// What became of an item's earlier batchCreate, for an item whose checkpoint says it was sent.
@@ -53,7 +61,7 @@ actor MediaItemCreator {
     private let settings: GooglePhotosSettings
     private let tokens: OAuthTokenSource
     /// Held while the ledger is read or a batch is sent: the album's positions must not move
-    /// between reading and sending.
+    /// between reading and sending (the album's section does the same between runners).
     private let ledgerLock = NSLock()
 
     /// An item waiting for its batch.
@@ -94,11 +102,14 @@ actor MediaItemCreator {
     func verdict(token: String, albumID: String?, context: StageContext) async throws -> Verdict {
         let (settings, tokens, lock) = (settings, tokens, ledgerLock)
         return try await Blocking.run {
-            try lock.withLock {
-                let ledger = AlbumLedger(albumID: albumID, context: context)
+            if let item = try AlbumLedger(albumID: albumID, context: context).created(token) {
+                return .created(id: item.id, productURL: item.productURL)
+            }
+            return try AlbumLedger.withSection(albumID: albumID, context: context, lock: lock) { ledger in
                 if let item = try ledger.created(token) { return .created(id: item.id, productURL: item.productURL) }
                 if try ledger.batchInFlight()?.entries.contains(where: { $0.token == token }) == true {
-                    let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: context.stop, log: context.log)
+                    let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: context.stop,
+                                                         budget: RequestBudget(settings: settings, context: context), log: context.log)
                     try ledger.reconcile(using: client)
                     if let item = try ledger.created(token) { return .created(id: item.id, productURL: item.productURL) }
                 }
@@ -127,12 +138,15 @@ actor MediaItemCreator {
                 batchStop.stop(.runStopping)
             }
             defer { grace.cancel() }
+            let contexts = Dictionary(batch.map { ($0.request.uploadToken, $0.context) }, uniquingKeysWith: { first, _ in first })
             do {
                 let results = try await Blocking.run {
-                    try lock.withLock {
-                        let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: batchStop, log: context.log)
-                        return try BatchSender(client: client, ledger: AlbumLedger(albumID: album, context: context))
-                            .send(batch.map(\.request))
+                    try AlbumLedger.withSection(albumID: album, context: context, lock: lock) { ledger in
+                        let client = try PhotosLibraryClient(settings: settings, tokens: tokens, stop: batchStop,
+                                                             budget: RequestBudget(settings: settings, context: context), log: context.log)
+                        var sender = BatchSender(client: client, ledger: ledger)
+                        sender.clearance = { requests in try Blocking.wait { try await Self.clearance(of: requests, contexts: contexts) } }
+                        return try sender.send(batch.map(\.request))
                     }
                 }
                 for (entry, result) in zip(batch, results) { entry.reply.resume(returning: result) }
@@ -141,6 +155,19 @@ actor MediaItemCreator {
             }
         }
         isSending = false
+    }
+
+    /// Renews the lease of each item about to be sent; returns why those that lost it may not go.
+    private static func clearance(of requests: [Request], contexts: [String: StageContext]) async -> [String: StageFailure] {
+        var withheld: [String: StageFailure] = [:]
+        for request in requests {
+            do {
+                try await contexts[request.uploadToken]?.beforeIrreversibleStep()
+            } catch {
+                withheld[request.uploadToken] = error
+            }
+        }
+        return withheld
     }
 
     /// The next batch: the first waiter's album, up to 50 items, no file name twice.

@@ -5,7 +5,8 @@ import Transfer
 /// Talks to the Library API for one stage attempt (or one batch): adds the bearer token, refreshes
 /// it on a 401, and rides out what Google says to ride out — 429 (at least `rate_limit_wait`),
 /// 5xx and 409 (at least `server_error_wait`), dropped connections — with doubling waits that
-/// honour `Retry-After`. The daily quota is not ridden out: it stops the run.
+/// honour `Retry-After`. The daily quota is not ridden out: it stops the run. Every request it
+/// sends is first counted against `daily_requests` in the state (`RequestBudget`).
 ///
 /// Blocking: call it from a `Blocking.run` thread, never from the async world directly.
 final class PhotosLibraryClient {
@@ -13,12 +14,16 @@ final class PhotosLibraryClient {
     private let tokens: OAuthTokenSource
     private let http: HTTPClient
     private let stop: StopSignal
+    /// Counts each request before it goes; nil where no state counts them (`state rebuild`).
+    private let budget: RequestBudget?
     let log: (String) -> Void
 
-    init(settings: GooglePhotosSettings, tokens: OAuthTokenSource, stop: StopSignal, log: @escaping (String) -> Void) throws(StageFailure) {
+    init(settings: GooglePhotosSettings, tokens: OAuthTokenSource, stop: StopSignal, budget: RequestBudget?,
+         log: @escaping (String) -> Void) throws(StageFailure) {
         self.settings = settings
         self.tokens = tokens
         self.stop = stop
+        self.budget = budget
         self.log = log
         var options = HTTPClient.Options()
         options.stallTimeout = settings.stallTimeout
@@ -124,10 +129,12 @@ final class PhotosLibraryClient {
     }
 
     /// One exchange with the bearer token (refreshed and resent once on a 401). A stop aborts it.
+    /// Each request sent is counted first; a spent daily limit stops the run before it goes.
     func exchange(_ request: HTTPRequest, sent: ((Int64) -> Void)? = nil) throws(StageFailure) -> Outcome {
         var token = try tokens.accessToken(using: http)
         var refreshed = false
         while true {
+            try budget?.spendOne()
             var authorized = request
             authorized.headers.append(("Authorization", "Bearer \(token)"))
             let response: HTTPResponse

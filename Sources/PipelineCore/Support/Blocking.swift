@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs blocking work (file copies, hashing, reading a child's output) on a thread of its own.
 ///
@@ -15,4 +16,25 @@ public enum Blocking {
             thread.start()
         }
     }
+
+    /// Runs async work from a blocking thread (one of `run`'s, never a task of the async world,
+    /// whose few threads it would hold) and waits for its result: a step that must happen between
+    /// two blocking ones, such as renewing leases right before a request goes.
+    public static func wait<Value: Sendable>(_ work: @escaping @Sendable () async throws -> Value) throws -> Value {
+        let done = DispatchSemaphore(value: 0)
+        let outcome = AwaitedOutcome<Value>()
+        Task {
+            let result: Result<Value, any Error>
+            do { result = .success(try await work()) } catch { result = .failure(error) }
+            outcome.slot.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        return try outcome.slot.withLock { $0! }.get()
+    }
+}
+
+/// Where `Blocking.wait`'s task leaves its result for the waiting thread.
+private final class AwaitedOutcome<Value: Sendable>: Sendable {
+    let slot = Mutex<Result<Value, any Error>?>(nil)
 }
