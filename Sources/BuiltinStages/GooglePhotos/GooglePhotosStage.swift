@@ -45,15 +45,7 @@ struct GooglePhotosStage: Stage {
         guard let size = FileStream.size(of: file) else { throw StageFailure(.badInput, "the fetched file '\(file)' is missing") }
         if let reason = MediaTypeRules.refusal(fileName: fileName, size: size) { return .skip(reason: reason) }
 
-        await creator.itemEntered()
-        do {
-            let result = try await deliver(context, file: file, fileName: fileName, size: size)
-            await creator.itemLeft()
-            return result
-        } catch {
-            await creator.itemLeft()
-            throw error
-        }
+        return try await deliver(context, file: file, fileName: fileName, size: size)
     }
 
     private func deliver(_ context: StageContext, file: String, fileName: String, size: Int64) async throws -> StageResult {

@@ -7,9 +7,9 @@ import Transfer
 ///
 /// Items waiting for their batch give their place in the stage to the next upload
 /// (`StageContext.waitingForOthers`), so a batch fills from every item that finishes uploading
-/// meanwhile: it goes out when it is full (50), when every item in this stage is waiting in it and
-/// no other item of the run may still come (`othersMayFollow`), or `batch_wait` after its first
-/// item arrived. A stop sends the waiting batch at once rather than leaving uploaded items behind. A batch never holds two items of the same file name, so the album ledger
+/// meanwhile: it goes out when it is full (50), when no other item of the run may still come
+/// (`othersMayFollow`: none before this stage, or in it and not waiting yet), or `batch_wait` after
+/// its first item arrived. A stop sends the waiting batch at once rather than leaving uploaded items behind. A batch never holds two items of the same file name, so the album ledger
 /// (`AlbumLedger`) can tell them apart after a lost answer. Each item gets its own result.
 ///
 /// With several runners on one state the album's batches are still one at a time: each goes
@@ -73,17 +73,12 @@ actor MediaItemCreator {
     }
 
     private var waiting: [Waiter] = []
-    /// Items between the start of this stage and their result: the ones a batch may wait for.
-    private var itemsInStage = 0
     private var isSending = false
 
     init(settings: GooglePhotosSettings, tokens: OAuthTokenSource) {
         self.settings = settings
         self.tokens = tokens
     }
-
-    func itemEntered() { itemsInStage += 1 }
-    func itemLeft() { itemsInStage -= 1 }
 
     /// Creates one media item (in `albumID` if given); waits for its batch.
     func create(_ request: Request, albumID: String?, context: StageContext) async throws -> Result {
@@ -121,8 +116,7 @@ actor MediaItemCreator {
     private func sendBatches() async {
         while !waiting.isEmpty {
             let deadline = ContinuousClock.now + settings.batchWait.duration
-            while waiting.count < Self.batchLimit, ContinuousClock.now < deadline,
-                  waiting.count < itemsInStage || waiting[0].context.othersMayFollow {
+            while waiting.count < Self.batchLimit, ContinuousClock.now < deadline, waiting[0].context.othersMayFollow {
                 try? await Task.sleep(for: .milliseconds(20))
             }
             let batch = takeBatch()

@@ -24,9 +24,9 @@ public final class Orchestrator: Sendable {
     /// Each stage's places: how many items it works on at once.
     private let stageSlots: [FairShare]
     /// Where workers take items from (set once the run has listed, or joined a shared state),
-    /// and the stage each item in flight is at or waiting for: whether others may still come to a stage.
+    /// and which items may still come to each stage (a batch waits for them, and no others).
     private let supply = Mutex<(any WorkSupply)?>(nil)
-    private let positions = Mutex<[String: Int]>([:])
+    private let arrivals = Mutex(StageArrivals())
     /// Items that gave their place away and whose worker was replaced, not finished yet.
     private let replaced = Mutex(0)
     /// Watches for an outage: set up once the run knows how many items it has.
@@ -424,7 +424,12 @@ public final class Orchestrator: Sendable {
     /// one ends with that item.
     private func work(feed: AsyncStream<FlowEvent>.Continuation) async {
         guard let supply = supply.withLock({ $0 }) else { return }
-        while !stop.isStopped, let item = await supply.next() {
+        while !stop.isStopped {
+            arrivals.withLock { $0.taking() }
+            guard let item = await supply.next() else {
+                arrivals.withLock { $0.tookNothing() }
+                break
+            }
             let handedOver = Mutex(false)
             let end = await process(item) {
                 let handOver = handedOver.withLock { done -> Bool in
@@ -447,22 +452,25 @@ public final class Orchestrator: Sendable {
         feed.yield(.workerDone)
     }
 
-    /// Whether an item not yet at stage `index` may still come to it. Items not started count only
-    /// while the disk budget lets them start: when it is taken up (by items waiting in this stage,
-    /// say), none can come before one of those finishes.
+    /// Whether an item not settled at stage `index` may still come to it (`StageArrivals`). Items not
+    /// started count only while the disk budget lets them start: when it is taken up (by items
+    /// waiting in this stage, say), none can come before one of those finishes.
     private func othersMayFollow(stage index: Int) -> Bool {
         if stop.isStopped { return false }
-        if supply.withLock({ $0?.mayHaveMore }) == true, diskBudget?.hasWaiters != true { return true }
-        return positions.withLock { $0.values.contains { $0 < index } }
+        let supplyHasMore = supply.withLock { $0?.mayHaveMore } == true, startsBlocked = diskBudget?.hasWaiters == true
+        return arrivals.withLock { $0.othersMayCome(to: index, supplyHasMore: supplyHasMore, startsBlocked: startsBlocked) }
     }
 
     private func process(_ work: WorkItem, gaveWay: @escaping @Sendable () -> Void) async -> ItemEnd {
         if let diskBudget {
-            guard await diskBudget.reserve(work.item.size) else { return .notStarted }
+            guard await diskBudget.reserve(work.item.size) else {
+                arrivals.withLock { $0.tookNothing() }
+                return .notStarted
+            }
         }
         defer { diskBudget?.release(work.item.size) }
-        positions.withLock { $0[work.item.path] = 0 }
-        defer { _ = positions.withLock { $0.removeValue(forKey: work.item.path) } }
+        arrivals.withLock { $0.placeTaken(work.item.path, at: 0) }
+        defer { arrivals.withLock { $0.remove(work.item.path) } }
         guard let supply = supply.withLock({ $0 }) else { return .notStarted }
         do {
             let end = try await travel(work.item, mayHaveStageRecords: work.mayHaveStageRecords, supply: supply, gaveWay: gaveWay)
@@ -507,7 +515,7 @@ public final class Orchestrator: Sendable {
                     reporter.report(.itemLeft(path: path, stage: step.name))
                     return .left
                 }
-                positions.withLock { $0[path] = index }
+                arrivals.withLock { $0.place(path, at: index) }
                 let slot = SlotHold(stageSlots[index])
                 guard await slot.take() else {
                     if !pending.isEmpty { try await store.commit(pending) }
@@ -537,8 +545,10 @@ public final class Orchestrator: Sendable {
                 let attemptResult = await attemptStage(step, index: index, item: item, attempt: attempt, workPath: workPath, records: records,
                                                        checkpoint: checkpoint, itemStop: itemStop, supply: supply) {
                     slot.release()
+                    self.arrivals.withLock { $0.settle(path) }
                     gaveWay()
                 }
+                arrivals.withLock { $0.settle(path) }
                 watchForOutage(attemptResult, stage: step.name, path: path)
                 switch attemptResult {
                 case .success(.done(let stageOutputs)):

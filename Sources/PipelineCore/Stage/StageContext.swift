@@ -46,8 +46,9 @@ public struct StageContext: Sendable {
     /// may enter the run.
     public func waitingForOthers() { events.waitingForOthers() }
 
-    /// Whether items that have not reached this stage yet may still come to it in this run
-    /// (false once the run is stopping): a batch need not wait for items that will not come.
+    /// Whether other items may still come to this stage in this run: items before it, and items at
+    /// it that are not waiting for others yet (on their way in, or working in it); false once the
+    /// run is stopping. A batch need not wait for items that will not come.
     public var othersMayFollow: Bool { events.othersMayFollow() }
 
     /// Call right before a step that cannot be taken back (creating media items, renaming into the
