@@ -24,10 +24,13 @@ struct ExternalStageFileDescriptorTests {
             """)
         let result = try Self.run(["/usr/bin/prlimit", "--nofile=128", "--", PipelineProcess.binary,
                                    "run", "pipeline.yml", "--log-format", "plain", "--concurrency", "4"], in: sandbox.root)
-        #expect(result.status == 0, "\(result.output.suffix(2000))")
+        // What went wrong with the items that did not complete, rather than the log's last lines.
+        let unfinished = try sandbox.statusItems().values.filter { $0["status"] as? String != "completed" }
+            .map { "\($0["path"] ?? "?"): \($0["status"] ?? "?") at \($0["stage"] ?? "-"): \($0["last_error"] ?? "no error")" }
+        #expect(result.status == 0, "\(unfinished)\n\(result.output.suffix(2000))")
         #expect(!result.output.contains("Too many open files"))
         let summary = try sandbox.status()["summary"] as? [String: Any]
-        #expect(summary?["completed"] as? Int == count, "\(String(describing: summary))")
+        #expect(summary?["completed"] as? Int == count, "\(String(describing: summary)); \(unfinished)")
     }
 
     /// Runs a command with the stages folder on the search path; returns its status and output (both streams).

@@ -75,8 +75,10 @@ final class ChildProcess: Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         // Anything the stage left running goes with it: its group, and whatever holds its pipes.
+        // Not while another stage is being started: until its exec, that child holds every
+        // descriptor of ours, these pipes too, and would be taken for a leftover.
         kill(-pid, SIGKILL)
-        PipeHolders.kill(holding: pipes.inodes)
+        Self.spawning.withLock { _ in PipeHolders.kill(holding: pipes.inodes) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
         pump.finish()
@@ -86,7 +88,9 @@ final class ChildProcess: Sendable {
         return exit
     }
 
-    /// Held while a stage's pipes are made and it is started, so no other stage starts holding them.
+    /// Held while a stage's pipes are made and it is started, so no other stage starts holding them,
+    /// and while an ended stage's leftovers are looked for (a child between spawn and exec holds
+    /// all of our descriptors).
     private static let spawning = Mutex<Void>(())
 
     /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later; Swift's Glibc module does not declare it).

@@ -7,6 +7,11 @@ import Glibc
 /// Moves a stage's input into its stdin and its stdout and stderr out into lines, on one thread,
 /// until told to `finish` (the stage has exited and its leftovers are killed): then it reads
 /// what is left in the pipes without waiting for their end, and closes our ends of all three.
+///
+/// Our ends of stdout and stderr stay open until `finish`, even past their end: while we hold
+/// them, no new pipe can get their inodes, which `PipeHolders` looks for after the stage exits.
+/// Closed earlier, a pipe made meanwhile for another item's stage could take the same inode, and
+/// that stage would be killed as this one's leftover.
 final class OutputPump: Sendable {
     private let pipes: StagePipes
     private let input: Data
@@ -57,40 +62,49 @@ final class OutputPump: Sendable {
                 }
             }
             if last { return }
-            var polled = outputs.filter(\.isOpen).map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
+            var polled = outputs.filter(\.isReading).map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
             if let writer { polled.append(pollfd(fd: writer, events: Int16(POLLOUT), revents: 0)) }
             // Woken by output, or every 20 ms to look at `finishing`.
             _ = poll(&polled, nfds_t(polled.count), 20)
         }
     }
 
-    /// One output stream: its descriptor until its end, and the lines so far.
+    /// One output stream: its descriptor, open until the pump ends, and the lines so far.
     private struct Output {
         var descriptor: Int32
         var splitter: LineSplitter
         let handler: @Sendable (LineSplitter.Piece) -> Void
+        /// Not at the pipe's end yet.
+        var isReading = true
         var isOpen = true
 
         /// Reads until the pipe is empty (or at its end), handing on complete lines.
         mutating func readAvailable(into buffer: inout [UInt8]) {
-            while isOpen {
+            while isReading {
                 let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
                 if count > 0 {
                     for piece in splitter.feed(buffer[0..<count]) { handler(piece) }
                 } else if count == 0 || (errno != EAGAIN && errno != EINTR) {
-                    end()
+                    reachedEnd()
                 } else if errno == EAGAIN {
                     return
                 }
             }
         }
 
-        /// Closes the descriptor and hands on the last line, once.
+        /// The pipe's end: hands on the last line, once; the descriptor stays open (see the type).
+        mutating func reachedEnd() {
+            guard isReading else { return }
+            isReading = false
+            for piece in splitter.finish() { handler(piece) }
+        }
+
+        /// Closes the descriptor, once, after handing on the last line.
         mutating func end() {
+            reachedEnd()
             guard isOpen else { return }
             isOpen = false
             close(descriptor)
-            for piece in splitter.finish() { handler(piece) }
         }
     }
 }

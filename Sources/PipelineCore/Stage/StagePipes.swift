@@ -14,7 +14,9 @@ struct StagePipes: Sendable {
     let stdin: Ends
     let stdout: Ends
     let stderr: Ends
-    /// The pipes' inodes, to find whoever else holds them (`PipeHolders`).
+    /// The inodes of the stdout and stderr pipes, to find whoever else holds them after the stage
+    /// exited (`PipeHolders`): a leftover that inherited them. Not stdin's: our end of it is closed
+    /// once the input is written, and a pipe made later may reuse a freed inode.
     let inodes: Set<UInt64>
 
     /// Call while holding `ChildProcess`'s spawn lock.
@@ -36,7 +38,7 @@ struct StagePipes: Sendable {
         for descriptor in [stdin.write, stdout.read, stderr.read] {
             _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
         }
-        inodes = Set(made.compactMap { PipeHolders.inode(of: $0.read) })
+        inodes = Set([stdout, stderr].compactMap { PipeHolders.inode(of: $0.read) })
     }
 
     /// After the spawn: only the child holds these now.
