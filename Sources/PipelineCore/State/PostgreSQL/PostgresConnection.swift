@@ -109,21 +109,21 @@ final class PostgresConnection: CustomStringConvertible {
 
     private func send(_ flight: ArraySlice<PostgresStatement>) throws(PostgresError) -> [PostgresResult] {
         let handle = try openHandle()
-        guard PQenterPipelineMode(handle) == 1 else { throw brokenConnection(handle) }
+        guard PQenterPipelineMode(handle) == 1 else { throw brokenConnection(handle, while: "entering pipeline mode") }
         defer { _ = PQexitPipelineMode(handle) }
         for statement in flight {
             let sent = try Self.withParameters(statement.parameters) { count, types, values in
                 PQsendQueryParams(handle, statement.sql, count, types, values, nil, nil, 0)
             }
             // Unsent: the connection broke (what was sent before is rolled back with it).
-            guard sent == 1 else { throw brokenConnection(handle) }
+            guard sent == 1 else { throw brokenConnection(handle, while: "sending a statement") }
         }
-        guard PQpipelineSync(handle) == 1 else { throw brokenConnection(handle) }
+        guard PQpipelineSync(handle) == 1 else { throw brokenConnection(handle, while: "sending the pipeline's sync") }
         var results: [PostgresResult] = []
         var failure: PostgresError?
         for _ in flight {
             // A statement's result, then a null that ends it.
-            guard let result = PQgetResult(handle) else { throw brokenConnection(handle) }
+            guard let result = PQgetResult(handle) else { throw brokenConnection(handle, while: "reading a statement's result") }
             while let extra = PQgetResult(handle) { PQclear(extra) }
             if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
                 PQclear(result)
@@ -135,11 +135,11 @@ final class PostgresConnection: CustomStringConvertible {
                 if failure == nil { failure = error }
             }
         }
-        guard let sync = PQgetResult(handle) else { throw brokenConnection(handle) }
+        guard let sync = PQgetResult(handle) else { throw brokenConnection(handle, while: "reading the pipeline's sync") }
         let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
         PQclear(sync)
         if let failure { throw failure }
-        guard synced else { throw brokenConnection(handle) }
+        guard synced else { throw brokenConnection(handle, while: "reading the pipeline's sync") }
         return results
     }
 
@@ -272,9 +272,9 @@ final class PostgresConnection: CustomStringConvertible {
         return Array(UnsafeBufferPointer(start: bytes, count: length))
     }
 
-    private func brokenConnection(_ handle: OpaquePointer) -> PostgresError {
+    private func brokenConnection(_ handle: OpaquePointer, while step: String? = nil) -> PostgresError {
         let message = redactor.redact(String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines))
-        return PostgresError(.connection, "the connection to \(target) failed: \(message)",
+        return PostgresError(.connection, "the connection to \(target) failed\(step.map { " \($0)" } ?? ""): \(message)",
                              hint: "check that the server runs and is reachable, then run again (what was not committed is rolled back)")
     }
 }

@@ -653,7 +653,7 @@ public final class PostgresStateStore: SharedStateStore {
     /// (`items_in_progress`, `items_to_claim`) in listing order, so a claim reads about as many rows
     /// as it takes however many items are done already; one query ordering them all would sort
     /// every unfinished item of the state at every claim.
-    private static let claim = """
+    static let claim = """
         WITH now AS (SELECT \(serverNow) AS t),
         latest AS (SELECT COALESCE(MAX(generation), 0) AS generation FROM listings),
         resumed AS (
