@@ -79,22 +79,107 @@ final class PostgresConnection: CustomStringConvertible {
     @discardableResult
     func execute(_ sql: String, _ parameters: [PostgresValue] = []) throws(PostgresError) -> PostgresResult {
         let handle = try openHandle()
+        let result = try Self.withParameters(parameters) { count, types, values in
+            PQexecParams(handle, sql, count, types, values, nil, nil, 0)
+        }
+        return try read(result, handle: handle)
+    }
+
+    /// Sends `statements` in one flight (libpq's pipeline mode) and reads their results in order:
+    /// one round trip to the server for all of them, where `execute` takes one each. The first that
+    /// fails throws its error, and none after it ran. Outside a transaction the statements of one
+    /// flight are one implicit transaction (the server's rule up to a sync), rolled back whole by a
+    /// failure; inside one, the transaction failed: roll it back. At most `flightLimit` statements go
+    /// in one flight: a blocking client that sends more before reading could wait on a server that
+    /// waits for it to read. Use it inside a transaction when more than one flight must be atomic.
+    @discardableResult
+    func pipeline(_ statements: [PostgresStatement]) throws(PostgresError) -> [PostgresResult] {
+        var results: [PostgresResult] = []
+        results.reserveCapacity(statements.count)
+        var start = 0
+        while start < statements.count {
+            let flight = statements[start..<min(statements.count, start + Self.flightLimit)]
+            results += try send(flight)
+            start += flight.count
+        }
+        return results
+    }
+
+    static let flightLimit = 200
+
+    private func send(_ flight: ArraySlice<PostgresStatement>) throws(PostgresError) -> [PostgresResult] {
+        let handle = try openHandle()
+        guard PQenterPipelineMode(handle) == 1 else { throw brokenConnection(handle, while: "entering pipeline mode") }
+        defer { _ = PQexitPipelineMode(handle) }
+        for statement in flight {
+            let sent = try Self.withParameters(statement.parameters) { count, types, values in
+                PQsendQueryParams(handle, statement.sql, count, types, values, nil, nil, 0)
+            }
+            // Unsent: the connection broke (what was sent before is rolled back with it).
+            guard sent == 1 else { throw brokenConnection(handle, while: "sending a statement") }
+        }
+        guard PQpipelineSync(handle) == 1 else { throw brokenConnection(handle, while: "sending the pipeline's sync") }
+        var results: [PostgresResult] = []
+        var failure: PostgresError?
+        for _ in flight {
+            // A statement's result, then a null that ends it.
+            guard let result = PQgetResult(handle) else { throw brokenConnection(handle, while: "reading a statement's result") }
+            while let extra = PQgetResult(handle) { PQclear(extra) }
+            if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
+                PQclear(result)
+                continue
+            }
+            do {
+                results.append(try read(result, handle: handle))
+            } catch {
+                if failure == nil { failure = error }
+            }
+        }
+        guard let sync = PQgetResult(handle) else { throw brokenConnection(handle, while: "reading the pipeline's sync") }
+        let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
+        PQclear(sync)
+        if let failure { throw failure }
+        guard synced else { throw brokenConnection(handle, while: "reading the pipeline's sync") }
+        return results
+    }
+
+    /// Calls `body` with `parameters` as libpq wants them: a count, their types, their texts (all
+    /// text format, so no lengths or formats are needed).
+    private static func withParameters<T>(_ parameters: [PostgresValue],
+                                          _ body: (Int32, UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?) -> T) throws(PostgresError) -> T {
         let types = parameters.map(\.parameterType)
         let texts = try parameters.map { value throws(PostgresError) in try value.parameterText().flatMap { strdup($0) } }
         defer { texts.forEach { free($0) } }
-        let result = types.withUnsafeBufferPointer { typeList in
+        return types.withUnsafeBufferPointer { typeList in
             texts.map { UnsafePointer($0) }.withUnsafeBufferPointer { valueList in
-                // Text format both ways: no lengths or formats needed (nil means all text).
-                PQexecParams(handle, sql, Int32(parameters.count), typeList.baseAddress, valueList.baseAddress, nil, nil, 0)
+                body(Int32(parameters.count), typeList.baseAddress, valueList.baseAddress)
             }
         }
-        return try read(result, handle: handle)
     }
 
     /// Runs several statements without parameters at once (a schema), through the simple protocol.
     func executeScript(_ sql: String) throws(PostgresError) {
         let handle = try openHandle()
         _ = try read(PQexec(handle, sql), handle: handle)
+    }
+
+    /// One transaction in two round trips: BEGIN goes with `reads`; `decide` turns their results
+    /// into the writes and the value to return, and the writes go with COMMIT. If `decide` throws,
+    /// or a statement fails, everything is rolled back and the error is rethrown.
+    func transaction<T>(reading reads: [PostgresStatement], _ decide: ([PostgresResult]) throws -> (writes: [PostgresStatement], value: T)) throws -> T {
+        guard !isInTransaction else {
+            throw PostgresError(.statement, "a transaction was begun inside another on \(target)",
+                                hint: "this is a defect in pipeline: transactions do not nest")
+        }
+        do {
+            let results = try pipeline([PostgresStatement("BEGIN")] + reads)
+            let (writes, value) = try decide(Array(results.dropFirst()))
+            try pipeline(writes + [PostgresStatement("COMMIT")])
+            return value
+        } catch {
+            if handle != nil, isInTransaction { _ = try? execute("ROLLBACK") }
+            throw error
+        }
     }
 
     /// Runs `body` in one transaction: committed if it returns, rolled back if it throws (the error
@@ -187,9 +272,9 @@ final class PostgresConnection: CustomStringConvertible {
         return Array(UnsafeBufferPointer(start: bytes, count: length))
     }
 
-    private func brokenConnection(_ handle: OpaquePointer) -> PostgresError {
+    private func brokenConnection(_ handle: OpaquePointer, while step: String? = nil) -> PostgresError {
         let message = redactor.redact(String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines))
-        return PostgresError(.connection, "the connection to \(target) failed: \(message)",
+        return PostgresError(.connection, "the connection to \(target) failed\(step.map { " \($0)" } ?? ""): \(message)",
                              hint: "check that the server runs and is reachable, then run again (what was not committed is rolled back)")
     }
 }

@@ -71,6 +71,7 @@ public final class PostgresStateStore: SharedStateStore {
             lease_owner text, lease_token bigint, lease_expires double precision);
         CREATE INDEX items_by_listed_order ON items(listed_order);
         CREATE INDEX items_by_generation ON items(listed_generation, listed_order);
+        \(claimIndexes)
         CREATE TABLE stages(
             path text NOT NULL, stage text NOT NULL, status text NOT NULL, attempt integer NOT NULL,
             outputs text, checkpoint text, error text, pid bigint, pid_start text, updated_at double precision,
@@ -79,6 +80,13 @@ public final class PostgresStateStore: SharedStateStore {
             started_at double precision NOT NULL, finished_at double precision);
         CREATE TABLE roles(role text PRIMARY KEY, owner text NOT NULL, expires double precision NOT NULL);
         CREATE TABLE counters(name text NOT NULL, period text NOT NULL, value bigint NOT NULL, PRIMARY KEY(name, period));
+        """
+
+    /// What a claim reads (`claim`): the unfinished items in listing order, without the done ones.
+    /// Added to states made before them when they are opened.
+    private static let claimIndexes = """
+        CREATE INDEX items_to_claim ON items(listed_generation, listed_order) WHERE status IN ('pending', 'failed');
+        CREATE INDEX items_in_progress ON items(listed_generation, listed_order) WHERE status = 'in_progress';
         """
 
     /// Checks the database is ours, or creates the tables in an empty one; in one transaction under
@@ -100,6 +108,9 @@ public final class PostgresStateStore: SharedStateStore {
                 if let schema = values["schema"], schema != schemaVersion {
                     throw refuse("has state schema \(schema), and this pipeline reads schema \(schemaVersion) only (made by another version of pipeline?)",
                                  "use the pipeline version that made it, or start a new state in an empty database")
+                }
+                if try connection.execute("SELECT to_regclass('items_to_claim') IS NULL").rows.first?.first?.bool == true {
+                    try connection.executeScript(claimIndexes)
                 }
                 return
             }
@@ -140,8 +151,10 @@ public final class PostgresStateStore: SharedStateStore {
     /// The server's clock, seconds since 1970: every time the state records or compares.
     private static let serverNow = "extract(epoch FROM clock_timestamp())::float8"
 
-    private static func serverTime(_ connection: PostgresConnection) throws -> Double {
-        guard let now = try connection.execute("SELECT \(serverNow)").rows.first?.first?.double else {
+    private static let serverTimeStatement = PostgresStatement("SELECT \(serverNow)")
+
+    private static func serverTime(_ result: PostgresResult) throws -> Double {
+        guard let now = result.rows.first?.first?.double else {
             throw PipelineError(.badData, "the PostgreSQL server did not tell its time", hint: "check the server, then run again")
         }
         return now
@@ -163,30 +176,36 @@ public final class PostgresStateStore: SharedStateStore {
         try await Blocking.run { try self.commitSynchronously(transitions) }
     }
 
-    /// Commits in one transaction, fenced: the named items are locked (`FOR UPDATE`) and checked
-    /// against `fencing` first; if any fails, nothing is committed and `LeaseLost` names them.
+    /// Commits in one transaction of two round trips, fenced: the named items are locked
+    /// (`FOR UPDATE`) and read with their stage records and the server's time, all in one flight,
+    /// and checked against their leases; if any fails, nothing is committed and `LeaseLost` names
+    /// them. The ledger decides, and its writes go with the COMMIT.
     public func commitSynchronously(_ transitions: [StateTransition]) throws {
         guard !transitions.isEmpty else { _ = try withConnection { _ in () }; return }
         try withSession { connection, tokens in
-            try connection.transaction {
-                var order: [String] = []
-                for transition in transitions where !order.contains(transition.path) { order.append(transition.path) }
-                let rows = try connection.execute("""
-                    SELECT \(Self.itemColumns), lease_owner, lease_token, lease_expires
-                    FROM items WHERE path \(Self.inPaths) FOR UPDATE
-                    """, [Self.pathList(order)]).rows
-                // Read once the locks are held: a lease is judged at the moment nobody can change it.
-                let now = try Self.serverTime(connection)
+            var order: [String] = []
+            var named = Set<String>()
+            for transition in transitions where named.insert(transition.path).inserted { order.append(transition.path) }
+            let paths = Self.pathList(order)
+            try connection.transaction(reading: [
+                PostgresStatement("SELECT \(Self.itemColumns), lease_owner, lease_token, lease_expires FROM items WHERE path \(Self.inPaths) FOR UPDATE",
+                                  [paths]),
+                // Read once the locks are held (the statement before waits for them): a lease is
+                // judged at the moment nobody can change it.
+                Self.serverTimeStatement,
+                Self.stageRecordsStatement(paths),
+            ]) { results in
+                let now = try Self.serverTime(results[1])
                 var records: [String: ItemRecord] = [:]
                 var lost: [String] = []
-                for row in rows {
+                for row in results[0].rows {
                     let record = try Self.itemRecord(row)
                     records[record.path] = record
                     let owner = row[12].text, token = row[13].int64, expires = row[14].double ?? 0
                     if !holds(owner: owner, token: token, expires: expires, now: now, mine: tokens[record.path]) { lost.append(record.path) }
                 }
                 if !lost.isEmpty { throw LeaseLost(paths: lost.sorted()) }
-                let stages = try Self.stageRecords(forPaths: order, in: connection)
+                let stages = try Self.stageRecords(results[2].rows)
                 var ledgers: [String: ItemLedger] = [:]
                 for path in order {
                     ledgers[path] = ItemLedger(path: path, item: records[path], stages: stages[path] ?? [:])
@@ -194,7 +213,7 @@ public final class PostgresStateStore: SharedStateStore {
                 for transition in transitions {
                     try ledgers[transition.path]!.apply(transition, at: now)
                 }
-                for path in order { try Self.write(ledgers[path]!, in: connection) }
+                return (order.flatMap { Self.writes(ledgers[$0]!) }, ())
             }
         }
     }
@@ -207,60 +226,70 @@ public final class PostgresStateStore: SharedStateStore {
     }
 
     public func recordListing(_ items: [SourceItem]) throws -> ListingChanges {
-        try withConnection { connection in
-            try connection.transaction {
-                let latest = try Self.latestGeneration(connection)
-                return try Self.record(items, generation: latest, in: connection)
-            }
-        }
+        try record(items, generation: nil)
     }
 
-    /// Records `items` as listed in `generation`: the ledger decides each, and its `extra` and
-    /// generation are stored beside.
-    private static func record(_ items: [SourceItem], generation: Int64, in connection: PostgresConnection) throws -> ListingChanges {
-        var changes = ListingChanges()
-        guard !items.isEmpty else { return changes }
-        let now = try serverTime(connection)
+    /// Records `items` as listed in `generation` (the latest when nil), in one transaction of two
+    /// round trips: the items are locked and read with the server's time in one flight, the ledger
+    /// decides each, and the writes, with each item's `extra` and generation, go with the COMMIT.
+    private func record(_ items: [SourceItem], generation: Int64?) throws -> ListingChanges {
+        guard !items.isEmpty else {
+            if let generation { try withConnection { try Self.checkGenerationExists(generation, in: $0) } }
+            return ListingChanges()
+        }
         var latest: [String: SourceItem] = [:]
         var order: [String] = []
-        for item in items {
-            if latest.updateValue(item, forKey: item.path) == nil { order.append(item.path) }
-        }
-        var records: [String: ItemRecord] = [:]
-        for row in try connection.execute("SELECT \(itemColumns) FROM items WHERE path \(inPaths) FOR UPDATE", [pathList(order)]).rows {
-            let record = try itemRecord(row)
-            records[record.path] = record
-        }
-        for item in items {
-            var ledger = ItemLedger(path: item.path, item: records[item.path], allStagesKnown: records[item.path] == nil)
-            switch ledger.listed(item, at: now) {
-            case .added: changes.added += 1
-            case .changed: changes.changed.append(item.path)
-            case .kept: break
+        for item in items where latest.updateValue(item, forKey: item.path) == nil { order.append(item.path) }
+        return try withConnection { connection in
+            try connection.transaction(reading: [
+                PostgresStatement("SELECT generation FROM listings WHERE generation = $1", [.int64(generation ?? 0)]),
+                PostgresStatement("SELECT COALESCE(MAX(generation), 0) FROM listings"),
+                PostgresStatement("SELECT \(Self.itemColumns) FROM items WHERE path \(Self.inPaths) FOR UPDATE", [Self.pathList(order)]),
+                Self.serverTimeStatement,
+            ]) { results in
+                if let generation, generation < 1 || results[0].rows.isEmpty { throw Self.neverBegun(generation) }
+                let listed = generation ?? results[1].rows.first?.first?.int64 ?? 0
+                let now = try Self.serverTime(results[3])
+                var records: [String: ItemRecord] = [:]
+                for row in results[2].rows {
+                    let record = try Self.itemRecord(row)
+                    records[record.path] = record
+                }
+                var changes = ListingChanges()
+                var writes: [PostgresStatement] = []
+                for item in items {
+                    var ledger = ItemLedger(path: item.path, item: records[item.path], allStagesKnown: records[item.path] == nil)
+                    switch ledger.listed(item, at: now) {
+                    case .added: changes.added += 1
+                    case .changed: changes.changed.append(item.path)
+                    case .kept: break
+                    }
+                    writes += Self.writes(ledger)
+                    records[item.path] = ledger.item
+                }
+                writes.append(PostgresStatement("""
+                    UPDATE items SET extra = listed.value, listed_generation = GREATEST(listed_generation, $2)
+                    FROM jsonb_each_text($1::jsonb) AS listed(key, value) WHERE items.path = listed.key
+                    """, [.text(JSONValue.object(latest.mapValues { .string(JSONValue.object($0.extra).jsonText()) }).jsonText()), .int64(listed)]))
+                return (writes, changes)
             }
-            try write(ledger, in: connection)
-            records[item.path] = ledger.item
         }
-        try connection.execute("""
-            UPDATE items SET extra = listed.value, listed_generation = GREATEST(listed_generation, $2)
-            FROM jsonb_each_text($1::jsonb) AS listed(key, value) WHERE items.path = listed.key
-            """, [.text(JSONValue.object(latest.mapValues { .string(JSONValue.object($0.extra).jsonText()) }).jsonText()), .int64(generation)])
-        return changes
     }
 
     // MARK: Storing what the rules decide
 
-    /// Writes what the rules changed (a new item takes the next listed order from the sequence).
-    private static func write(_ ledger: ItemLedger, in connection: PostgresConnection) throws {
+    /// The statements that write what the rules changed (a new item takes the next listed order
+    /// from the sequence).
+    private static func writes(_ ledger: ItemLedger) -> [PostgresStatement] {
         let path = PostgresValue.text(ledger.path)
-        for write in ledger.writes {
+        return ledger.writes.map { write in
             switch write {
             case .deleteAllStages:
-                try connection.execute("DELETE FROM stages WHERE path = $1", [path])
+                PostgresStatement("DELETE FROM stages WHERE path = $1", [path])
             case .deleteStage(let stage):
-                try connection.execute("DELETE FROM stages WHERE path = $1 AND stage = $2", [path, .text(stage)])
+                PostgresStatement("DELETE FROM stages WHERE path = $1 AND stage = $2", [path, .text(stage)])
             case .putStage(let record):
-                try connection.execute("""
+                PostgresStatement("""
                     INSERT INTO stages(path, stage, status, attempt, outputs, checkpoint, error, pid, pid_start, updated_at)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT(path, stage) DO UPDATE SET status = excluded.status,
                         attempt = excluded.attempt, outputs = excluded.outputs, checkpoint = excluded.checkpoint, error = excluded.error,
@@ -269,14 +298,14 @@ public final class PostgresStateStore: SharedStateStore {
                           PostgresValue(record.storedOutputs), PostgresValue(record.storedCheckpoint), PostgresValue(record.error),
                           PostgresValue(record.processID.map(Int64.init)), PostgresValue(record.processStart), PostgresValue(real: record.updatedAt)])
             case .deleteItem:
-                try connection.execute("DELETE FROM items WHERE path = $1", [path])
+                PostgresStatement("DELETE FROM items WHERE path = $1", [path])
             case .updateItem(let record):
-                try connection.execute("""
+                PostgresStatement("""
                     UPDATE items SET size = $2, modified = $3, status = $4, stage = $5, failures = $6, last_error = $7, first_failed = $8,
                         last_failed = $9, skip_reason = $10, updated_at = $11, completed_at = $12 WHERE path = $1
                     """, [path] + fields(record))
             case .insertItem(let record):
-                try connection.execute("""
+                PostgresStatement("""
                     INSERT INTO items(path, size, modified, status, stage, failures, last_error, first_failed, last_failed,
                         skip_reason, updated_at, completed_at, listed_generation)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, (SELECT COALESCE(MAX(generation), 0) FROM listings))
@@ -350,9 +379,18 @@ public final class PostgresStateStore: SharedStateStore {
 
     /// The stage records of `paths`, by path and stage.
     private static func stageRecords(forPaths paths: [String], in connection: PostgresConnection) throws -> [String: [String: StageRecord]] {
-        let rows = try connection.execute("""
-            SELECT path, stage, status, attempt, outputs, checkpoint, error, pid, pid_start, updated_at FROM stages WHERE path \(inPaths)
-            """, [pathList(paths)]).rows
+        let statement = stageRecordsStatement(pathList(paths))
+        return try stageRecords(connection.execute(statement.sql, statement.parameters).rows)
+    }
+
+    /// Reads the stage records of the paths in `paths` (a `pathList`).
+    private static func stageRecordsStatement(_ paths: PostgresValue) -> PostgresStatement {
+        PostgresStatement("SELECT path, stage, status, attempt, outputs, checkpoint, error, pid, pid_start, updated_at FROM stages WHERE path \(inPaths)",
+                          [paths])
+    }
+
+    /// Stage record rows (`stageRecordsStatement`), checked, by path and stage.
+    private static func stageRecords(_ rows: [[PostgresValue]]) throws -> [String: [String: StageRecord]] {
         var records: [String: [String: StageRecord]] = [:]
         for row in rows {
             guard let path = row[0].text, let stage = row[1].text else { throw damaged("a stage record without a path or stage") }
@@ -413,21 +451,24 @@ public final class PostgresStateStore: SharedStateStore {
     /// Loads each of `paths` (locked), lets `decide` change its ledger, writes what changed; returns how many did.
     private func changeItems(_ paths: [String], _ decide: (inout ItemLedger) -> Bool) throws -> Int {
         try withConnection { connection in
-            try connection.transaction {
+            try connection.transaction(reading: [
+                PostgresStatement("SELECT \(Self.itemColumns) FROM items WHERE path \(Self.inPaths) FOR UPDATE", [Self.pathList(paths)]),
+            ]) { results in
                 var records: [String: ItemRecord] = [:]
-                for row in try connection.execute("SELECT \(Self.itemColumns) FROM items WHERE path \(Self.inPaths) FOR UPDATE", [Self.pathList(paths)]).rows {
+                for row in results[0].rows {
                     let record = try Self.itemRecord(row)
                     records[record.path] = record
                 }
                 var changed = 0
+                var writes: [PostgresStatement] = []
                 for path in paths {
                     var ledger = ItemLedger(path: path, item: records[path], allStagesKnown: records[path] == nil)
                     guard decide(&ledger) else { continue }
-                    try Self.write(ledger, in: connection)
+                    writes += Self.writes(ledger)
                     records[path] = ledger.item
                     changed += 1
                 }
-                return changed
+                return (writes, changed)
             }
         }
     }
@@ -594,9 +635,10 @@ public final class PostgresStateStore: SharedStateStore {
         return try withSession { connection, tokens in
             // One statement picks (skipping rows other claims have locked), leases and returns; in a
             // transaction, so that a row that does not read back leaves no lease behind.
-            let claimed = try connection.transaction {
-                try connection.execute(Self.claim, [.int64(Int64(limit)), .int64(Int64(maxFailures)), .text(runner.id), .double(duration.seconds)])
-                    .rows.map(Self.claimedItem)
+            let claimed = try connection.transaction(reading: [
+                PostgresStatement(Self.claim, [.int64(Int64(limit)), .int64(Int64(maxFailures)), .text(runner.id), .double(duration.seconds)]),
+            ]) { results in
+                (writes: [], value: try results[0].rows.map(Self.claimedItem))
             }
             for (item, _) in claimed { tokens[item.item.path] = item.lease.token }
             return claimed.sorted { ($0.item.record.status == .inProgress ? 0 : 1, $0.order) < ($1.item.record.status == .inProgress ? 0 : 1, $1.order) }
@@ -606,17 +648,30 @@ public final class PostgresStateStore: SharedStateStore {
 
     /// Claims up to $1 items (max failures $2) for runner $3 for $4 seconds; returns `itemColumns`,
     /// extra, token, end of lease and listed order.
-    private static let claim = """
+    ///
+    /// Items in progress, then the others in listing order: each read from its own partial index
+    /// (`items_in_progress`, `items_to_claim`) in listing order, so a claim reads about as many rows
+    /// as it takes however many items are done already; one query ordering them all would sort
+    /// every unfinished item of the state at every claim.
+    static let claim = """
         WITH now AS (SELECT \(serverNow) AS t),
         latest AS (SELECT COALESCE(MAX(generation), 0) AS generation FROM listings),
+        resumed AS (
+            SELECT items.path, 0 AS rank, items.listed_order FROM items
+            WHERE items.listed_generation = (SELECT generation FROM latest) AND items.status = 'in_progress'
+              AND (items.lease_owner IS NULL OR items.lease_expires <= (SELECT t FROM now))
+            ORDER BY items.listed_order LIMIT $1
+            FOR UPDATE OF items SKIP LOCKED),
+        fresh AS (
+            SELECT items.path, 1 AS rank, items.listed_order FROM items
+            WHERE items.listed_generation = (SELECT generation FROM latest) AND items.status IN ('pending', 'failed')
+              AND (items.status = 'pending' OR items.failures < $2)
+              AND (items.lease_owner IS NULL OR items.lease_expires <= (SELECT t FROM now))
+            ORDER BY items.listed_order LIMIT $1
+            FOR UPDATE OF items SKIP LOCKED),
         picked AS (
-            SELECT items.path FROM items, latest, now
-            WHERE items.listed_generation = latest.generation
-              AND (items.status IN ('pending', 'in_progress') OR (items.status = 'failed' AND items.failures < $2))
-              AND (items.lease_owner IS NULL OR items.lease_expires <= now.t)
-            ORDER BY (items.status = 'in_progress') DESC, items.listed_order
-            LIMIT $1
-            FOR UPDATE OF items SKIP LOCKED)
+            SELECT path FROM (SELECT * FROM resumed UNION ALL SELECT * FROM fresh) AS either
+            ORDER BY rank, listed_order LIMIT $1)
         UPDATE items SET lease_owner = $3, lease_token = nextval('lease_token_sequence'), lease_expires = (SELECT t FROM now) + $4
         FROM picked WHERE items.path = picked.path
         RETURNING \(itemColumns.split(separator: ",").map { "items." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
@@ -691,10 +746,6 @@ public final class PostgresStateStore: SharedStateStore {
         }
     }
 
-    private static func latestGeneration(_ connection: PostgresConnection) throws -> Int64 {
-        try connection.execute("SELECT COALESCE(MAX(generation), 0) FROM listings").rows.first?.first?.int64 ?? 0
-    }
-
     public func listingProgress() throws -> ListingProgress {
         try withConnection { connection in
             guard let row = try connection.execute("SELECT generation, complete FROM listings ORDER BY generation DESC LIMIT 1").rows.first else {
@@ -724,12 +775,7 @@ public final class PostgresStateStore: SharedStateStore {
     }
 
     public func recordListing(_ items: [SourceItem], generation: Int64) throws -> ListingChanges {
-        try withConnection { connection in
-            try connection.transaction {
-                try Self.checkGenerationExists(generation, in: connection)
-                return try Self.record(items, generation: generation, in: connection)
-            }
-        }
+        try record(items, generation: generation)
     }
 
     public func finishListing(_ generation: Int64) throws {
@@ -742,9 +788,13 @@ public final class PostgresStateStore: SharedStateStore {
 
     private static func checkGenerationExists(_ generation: Int64, in connection: PostgresConnection) throws {
         guard generation >= 1, try !connection.execute("SELECT 1 FROM listings WHERE generation = $1", [.int64(generation)]).rows.isEmpty else {
-            throw PipelineError(.usage, "listing generation \(generation) was never begun in the PostgreSQL state",
-                                hint: "begin a listing (`beginListing`) and record under the number it returns; this is a bug in pipeline")
+            throw neverBegun(generation)
         }
+    }
+
+    private static func neverBegun(_ generation: Int64) -> PipelineError {
+        PipelineError(.usage, "listing generation \(generation) was never begun in the PostgreSQL state",
+                      hint: "begin a listing (`beginListing`) and record under the number it returns; this is a bug in pipeline")
     }
 
     // MARK: Shared limits
