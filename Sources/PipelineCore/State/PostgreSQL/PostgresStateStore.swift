@@ -26,6 +26,7 @@ public final class PostgresStateStore: SharedStateStore {
     /// The URL without its password, for messages.
     public let target: String
     private let session: Mutex<Session>
+    private let groupCommit = GroupCommit()
 
     /// The connection and the fencing tokens this store was given, by path.
     ///
@@ -172,8 +173,12 @@ public final class PostgresStateStore: SharedStateStore {
     // MARK: Transitions
 
     /// Runs on a thread of its own (the connection blocks); see `commitSynchronously`.
+    /// Merged with the commits of this runner's other items in flight (`GroupCommit`): each
+    /// transaction costs two round trips, and one runner's items share one connection.
     public func commit(_ transitions: [StateTransition]) async throws {
-        try await Blocking.run { try self.commitSynchronously(transitions) }
+        try await groupCommit.commit(transitions, perform: { try await Blocking.run($0) }) { [self] in
+            try commitSynchronously($0)
+        }
     }
 
     /// Commits in one transaction of two round trips, fenced: the named items are locked
