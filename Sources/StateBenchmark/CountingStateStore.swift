@@ -72,6 +72,10 @@ final class CountingStateStore: SharedStateStore {
     func stageRecords(for path: String) throws -> [String: StageRecord] { try inner.stageRecords(for: path) }
     func allItems() throws -> [ItemRecord] { try inner.allItems() }
     func summary(maxFailures: Int) throws -> StateSummary { try inner.summary(maxFailures: maxFailures) }
+    func givenUpItems(maxFailures: Int, limit: Int) throws -> [ItemRecord] { try inner.givenUpItems(maxFailures: maxFailures, limit: limit) }
+    func unfinishedSizes(maxFailures: Int, above: Int64?, limit: Int) throws -> [SizeCount] {
+        try inner.unfinishedSizes(maxFailures: maxFailures, above: above, limit: limit)
+    }
     func retry(paths: [String]?, includeSkipped: Bool) throws -> Int { try inner.retry(paths: paths, includeSkipped: includeSkipped) }
     func forget(path: String) throws -> Bool { try inner.forget(path: path) }
     func importItems(_ records: [ItemRecord]) throws { try inner.importItems(records) }

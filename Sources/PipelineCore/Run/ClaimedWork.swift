@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
 
-/// The items of a shared state, claimed a few at a time under leases that a heartbeat renews.
+/// The items of a state, claimed a few at a time under leases that a heartbeat renews: the one
+/// way a run takes its work, whether one runner works on the state or several.
 ///
 /// A claim takes a small batch (the runner's items in flight), so the other runners get theirs.
 /// The heartbeat renews every held lease at a third of the lease's length; a lease it cannot renew
@@ -32,6 +33,8 @@ final class ClaimedWork: WorkSupply {
     private struct Contents {
         var waiting: [WorkItem] = []
         var held: [String: Held] = [:]
+        /// Held items that failed in this run: kept (renewed) until the run ends, not worked on.
+        var failed: Set<String> = []
         var exhausted = false
         var drained = false
     }
@@ -101,7 +104,9 @@ final class ClaimedWork: WorkSupply {
             return gone
         }
         for item in gone { item.stop.stop(.leaseLost) }
-        if !gone.isEmpty { lost(gone.map(\.path)) }
+        // A failed item's lease only kept it from being tried again in this run: losing it loses nothing.
+        let lostWork = contents.withLock { contents in gone.map(\.path).filter { contents.failed.remove($0) == nil } }
+        if !lostWork.isEmpty { lost(lostWork) }
     }
 
     func next() async -> WorkItem? {
@@ -158,7 +163,7 @@ final class ClaimedWork: WorkSupply {
     /// when there was nothing to claim.
     private func claim() async throws -> Bool {
         let store = store, maxFailures = maxFailures, lease = lease
-        let limit = max(1, batch - contents.withLock { $0.held.count })
+        let limit = max(1, batch - contents.withLock { $0.held.count - $0.failed.count })
         let sent = ContinuousClock.now
         let claimed = try await Blocking.run { try store.claimItems(limit: limit, maxFailures: maxFailures, leaseFor: lease) }
         guard !claimed.isEmpty else { return false }
@@ -245,8 +250,19 @@ final class ClaimedWork: WorkSupply {
         _ = try? await Blocking.run { try store.releaseLeases([path]) }
     }
 
+    func failed(_ path: String) async {
+        contents.withLock { contents in
+            if contents.held[path] != nil { contents.failed.insert(path) }
+        }
+    }
+
     private func release(_ paths: [String]) {
-        let held = contents.withLock { contents in paths.filter { contents.held.removeValue(forKey: $0) != nil } }
+        let held = contents.withLock { contents in
+            paths.filter { path in
+                contents.failed.remove(path)
+                return contents.held.removeValue(forKey: path) != nil
+            }
+        }
         guard !held.isEmpty else { return }
         try? store.releaseLeases(held)
     }

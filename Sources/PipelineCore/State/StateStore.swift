@@ -25,6 +25,15 @@ public protocol StateStore: Sendable {
     func allItems() throws -> [ItemRecord]
     func summary(maxFailures: Int) throws -> StateSummary
 
+    /// Up to `limit` items given up (failed `maxFailures` runs or more), in listed order: a run
+    /// names them at its end without reading the whole state (`summary` counts them all).
+    func givenUpItems(maxFailures: Int, limit: Int) throws -> [ItemRecord]
+
+    /// The items a run would still work on (pending, in progress, failed fewer than `maxFailures`
+    /// runs) counted by size: at most `limit` sizes larger than `above` (nil: from the smallest),
+    /// smallest first, so the sizes of a state of any size are read page by page.
+    func unfinishedSizes(maxFailures: Int, above: Int64?, limit: Int) throws -> [SizeCount]
+
     /// Makes failed (and skipped) items eligible again; returns how many changed.
     func retry(paths: [String]?, includeSkipped: Bool) throws -> Int
     /// Forgets an item entirely, so the next run processes it from the start.
@@ -74,6 +83,27 @@ public protocol StateStore: Sendable {
 }
 
 extension StateStore {
+    /// From `allItems()`: for a store that holds every item in memory anyway.
+    public func givenUpItems(maxFailures: Int, limit: Int) throws -> [ItemRecord] {
+        Array(try allItems().lazy.filter { $0.hasGivenUp(maxFailures: maxFailures) }.prefix(max(0, limit)))
+    }
+
+    /// From `allItems()`: for a store that holds every item in memory anyway.
+    public func unfinishedSizes(maxFailures: Int, above: Int64?, limit: Int) throws -> [SizeCount] {
+        var counts: [Int64: Int] = [:]
+        for item in try allItems() {
+            switch item.status {
+            case .completed, .skipped: continue
+            case .failed where item.hasGivenUp(maxFailures: maxFailures): continue
+            default: break
+            }
+            let size = item.size ?? 0
+            if let above, size <= above { continue }
+            counts[size, default: 0] += 1
+        }
+        return counts.sorted { $0.key < $1.key }.prefix(max(1, limit)).map { SizeCount(size: $0.key, count: $0.value) }
+    }
+
     public func commit(_ transition: StateTransition) async throws { try await commit([transition]) }
     public func setMetadata(_ key: String, _ value: String) throws { try setMetadata([key: value]) }
 

@@ -408,6 +408,26 @@ public final class PostgresStateStore: SharedStateStore {
         }
     }
 
+    public func givenUpItems(maxFailures: Int, limit: Int) throws -> [ItemRecord] {
+        try withConnection { connection in
+            try connection.execute("SELECT \(Self.itemColumns) FROM items WHERE status = 'failed' AND failures >= $1 ORDER BY listed_order LIMIT $2",
+                                   [.int64(Int64(maxFailures)), .int64(Int64(max(0, limit)))]).rows.map(Self.itemRecord)
+        }
+    }
+
+    public func unfinishedSizes(maxFailures: Int, above: Int64?, limit: Int) throws -> [SizeCount] {
+        try withConnection { connection in
+            try connection.execute("""
+                SELECT COALESCE(size, 0) AS bytes, count(*) FROM items
+                WHERE (status IN ('pending', 'in_progress') OR (status = 'failed' AND failures < $1)) AND COALESCE(size, 0) > $2
+                GROUP BY bytes ORDER BY bytes LIMIT $3
+                """, [.int64(Int64(maxFailures)), .int64(above ?? Int64.min), .int64(Int64(max(1, limit)))]).rows.map { row in
+                guard let size = row[0].int64, let count = row[1].int64.flatMap({ Int(exactly: $0) }) else { throw Self.damaged("a size count came back incomplete") }
+                return SizeCount(size: size, count: count)
+            }
+        }
+    }
+
     // MARK: Maintenance
 
     /// Loads each of `paths` (locked), lets `decide` change its ledger, writes what changed; returns how many did.
