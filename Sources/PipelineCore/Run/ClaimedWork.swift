@@ -85,7 +85,7 @@ final class ClaimedWork: WorkSupply {
         guard !paths.isEmpty else { return }
         let store = store, lease = lease
         let sent = ContinuousClock.now
-        guard let renewed = try? await Blocking.run({ try store.renewLeases(paths, for: lease) }) else {
+        guard let renewed = try? await ask({ try store.renewLeases(paths, for: lease) }) else {
             // Unreachable now: the leases run on, and a write after they end is refused anyway.
             return
         }
@@ -123,12 +123,12 @@ final class ClaimedWork: WorkSupply {
                 // Nothing to claim. While a runner lists, more may come: wait for it. With no
                 // lister, the listing is done, or its lister died and this runner lists again.
                 let store = store, lease = lease
-                guard try await Blocking.run({ try store.holdRole(SharedRole.lister, for: lease) }) else {
+                guard try await ask({ try store.holdRole(SharedRole.lister, for: lease) }) else {
                     try? await Task.sleep(for: Self.listingPoll.duration)
                     continue
                 }
-                if try await Blocking.run({ try store.listingProgress() }).complete {
-                    try await Blocking.run { try store.releaseRole(SharedRole.lister) }
+                if try await ask({ try store.listingProgress() }).complete {
+                    try await ask { try store.releaseRole(SharedRole.lister) }
                     if try await claimOnce() { continue }
                     contents.withLock { $0.exhausted = true }
                     return nil
@@ -165,7 +165,7 @@ final class ClaimedWork: WorkSupply {
         let store = store, maxFailures = maxFailures, lease = lease
         let limit = max(1, batch - contents.withLock { $0.held.count - $0.failed.count })
         let sent = ContinuousClock.now
-        let claimed = try await Blocking.run { try store.claimItems(limit: limit, maxFailures: maxFailures, leaseFor: lease) }
+        let claimed = try await ask { try store.claimItems(limit: limit, maxFailures: maxFailures, leaseFor: lease) }
         guard !claimed.isEmpty else { return false }
         contents.withLock { contents in
             for claim in claimed {
@@ -199,7 +199,7 @@ final class ClaimedWork: WorkSupply {
     func secure(_ path: String) async throws {
         let store = store, lease = lease
         let began = ContinuousClock.now
-        let renewed = try await Blocking.run { try store.renewLeases([path], for: lease) }
+        let renewed = try await ask { try store.renewLeases([path], for: lease) }
         let took = ContinuousClock.now - began
         guard let held = renewed.first(where: { $0.path == path }) else {
             let signal = contents.withLock { $0.held.removeValue(forKey: path)?.stop }
@@ -240,6 +240,12 @@ final class ClaimedWork: WorkSupply {
         return try body()
     }
 
+    /// Makes a store call: at once when the store answers without waiting on a network (a
+    /// single runner on SQLite pays no thread for its leases), else on a thread of its own.
+    private func ask<Value: Sendable>(_ call: @escaping @Sendable () throws -> Value) async throws -> Value {
+        store.answersAtOnce ? try call() : try await Blocking.run(call)
+    }
+
     /// How often a runner waiting for a section asks again.
     static let sectionPoll = TimeSpan(milliseconds: 200)
 
@@ -247,7 +253,7 @@ final class ClaimedWork: WorkSupply {
         guard contents.withLock({ $0.held.removeValue(forKey: path) != nil }) else { return }
         let store = store
         // Best effort: a lease not given back ends on its own.
-        _ = try? await Blocking.run { try store.releaseLeases([path]) }
+        _ = try? await ask { try store.releaseLeases([path]) }
     }
 
     func failed(_ path: String) async {

@@ -85,7 +85,7 @@ public final class Orchestrator: Sendable {
         defer { budget?.cancel() }
 
         var outcome = RunOutcome()
-        guard let joined = try await joinSharedState(shared) else {
+        guard let joined = try await joinSharedState(shared, givenUp: before.givenUp) else {
             // Stopped while listing: what was recorded stays, and the next run lists again.
             outcome.listingInterrupted = true
             return try finish(outcome, began: began)
@@ -228,15 +228,17 @@ public final class Orchestrator: Sendable {
 
     /// Joins a state several runners share: lists the source if no other runner does, then
     /// claims work from the state. Nil when stopped while listing.
-    private func joinSharedState(_ shared: any SharedStateStore) async throws -> (supply: ClaimedWork, toDo: Int)? {
+    /// `givenUp`: how many items were given up when the run began (a listing gives up none).
+    private func joinSharedState(_ shared: any SharedStateStore, givenUp: Int) async throws -> (supply: ClaimedWork, toDo: Int)? {
         let lease = settings.lease
         if try await Blocking.run({ try shared.holdRole(SharedRole.lister, for: lease) }) {
             guard try await listIntoSharedState(shared) else { return nil }
         } else {
             reporter.report(.notice("another runner lists the source; this one works on what the shared state holds"))
         }
-        let summary = try store.summary(maxFailures: settings.maxFailures)
-        noteGivenUp(summary.givenUp)
+        noteGivenUp(givenUp)
+        // What is left, from the state's index of unfinished items: no count of the whole state.
+        let toDo = try TransferPlan(store: store, maxFailures: settings.maxFailures, quotas: []).items
         let supply = ClaimedWork(
             store: shared, lease: lease, maxFailures: settings.maxFailures, batch: itemsInFlight, runStop: stop,
             takeOverListing: { [weak self] in _ = try await self?.listIntoSharedState(shared) },
@@ -251,7 +253,7 @@ public final class Orchestrator: Sendable {
                 }
             })
         supply.start()
-        return (supply, summary.unfinished)
+        return (supply, toDo)
     }
 
     /// Lists the source into the shared state as a new generation, holding the `lister` role (the

@@ -24,13 +24,8 @@ public struct TransferPlan: Sendable, Equatable, Codable {
 
     /// The plan for items of these sizes under these quotas.
     public init(sizes: [Int64], quotas models: [QuotaModel]) {
-        self.init(sizeCounts: sizes.map { SizeCount(size: $0, count: 1) }, quotas: models)
-    }
-
-    /// The plan for these many items of each size under these quotas.
-    public init(sizeCounts: [SizeCount], quotas models: [QuotaModel]) {
         var tally = Tally(models: models)
-        tally.add(sizeCounts)
+        tally.add(sizes)
         self = tally.plan
     }
 
@@ -38,13 +33,12 @@ public struct TransferPlan: Sendable, Equatable, Codable {
     /// never every item at once.
     public init(store: any StateStore, maxFailures: Int, quotas models: [QuotaModel]) throws {
         var tally = Tally(models: models)
-        var above: Int64?
-        while true {
-            let page = try store.unfinishedSizes(maxFailures: maxFailures, above: above, limit: Self.sizesPerRead)
-            tally.add(page)
-            guard page.count == Self.sizesPerRead, let last = page.last else { break }
-            above = last.size
-        }
+        var cursor: SizePage.Cursor?
+        repeat {
+            let page = try store.unfinishedSizes(maxFailures: maxFailures, after: cursor, limit: Self.sizesPerRead)
+            tally.add(page.sizes)
+            cursor = page.next
+        } while cursor != nil
         self = tally.plan
     }
 
@@ -54,7 +48,7 @@ public struct TransferPlan: Sendable, Equatable, Codable {
         self.quotas = quotas
     }
 
-    /// How many distinct sizes one read of the store brings.
+    /// How many sizes one read of the store brings.
     static let sizesPerRead = 10_000
 
     /// The items counted so far and the requests of their own they need, by quota.
@@ -69,11 +63,11 @@ public struct TransferPlan: Sendable, Equatable, Codable {
             own = models.map { _ in 0 }
         }
 
-        mutating func add(_ sizeCounts: [SizeCount]) {
-            for entry in sizeCounts {
-                items += entry.count
-                bytes += entry.size * Int64(entry.count)
-                for (index, model) in models.enumerated() { own[index] += model.requestsPerItem(entry.size) * entry.count }
+        mutating func add(_ sizes: [Int64]) {
+            for size in sizes {
+                items += 1
+                bytes += size
+                for (index, model) in models.enumerated() { own[index] += model.requestsPerItem(size) }
             }
         }
 

@@ -16,13 +16,15 @@ import Synchronization
 public final class SQLiteStateStore: SharedStateStore {
     /// Written into `meta` so that a foreign SQLite file is never mistaken for ours.
     static let formatMarker = "pipeline-state"
-    /// 2: items know the listing generation that last saw them and the source's `extra`.
+    /// 2: items know the listing generation that last saw them while they awaited work (a finished
+    /// item is never claimed, so a rerun with everything done writes nothing) and the source's `extra`.
     static let schemaVersion = "2"
     /// Schemas this version opens: older ones are brought to `schemaVersion` when opened for writing.
     static let readableSchemas: Set<String> = ["1", schemaVersion]
 
     public let path: String
     public let runner: RunnerIdentity
+    public var answersAtOnce: Bool { true }
     private let shared: Shared
     private var now: Double { shared.now() }
     private let groupCommit = Mutex(GroupCommitQueue())
@@ -96,8 +98,9 @@ public final class SQLiteStateStore: SharedStateStore {
     /// The columns schema 2 adds to items: the listing generation that last saw an item, and the
     /// source's `extra` for it (JSON), so a claimed item is handed out as the source listed it.
     private static let schema2Items = "ALTER TABLE items ADD COLUMN listed_generation INTEGER NOT NULL DEFAULT 0; ALTER TABLE items ADD COLUMN extra TEXT;"
-    /// Claims read unfinished items by status in listed order.
-    private static let schema2Index = "CREATE INDEX items_by_status ON items(status, listed_order);"
+    /// Claims read unfinished items by status in listed order; a listing batch finds the last
+    /// listed order (and a page of items its place) without reading the whole table.
+    private static let schema2Index = "CREATE INDEX items_by_status ON items(status, listed_order); CREATE INDEX items_by_listed_order ON items(listed_order);"
 
     private static func createSchema(_ database: SQLiteConnection) throws {
         try database.transaction {
@@ -301,13 +304,26 @@ public final class SQLiteStateStore: SharedStateStore {
         }
     }
 
-    /// Records `items` as listed in `generation`: the ledger decides each; the generation and the
-    /// source's `extra` are stored beside, written only where they differ.
+    /// Records `items` as listed in `generation`: the ledger decides each. The generation and the
+    /// source's `extra` are stored beside for items that await work (only those are claimed), and
+    /// only where they differ: a rerun over a finished library reads each item and writes nothing.
     private func record(_ items: [SourceItem], generation: Int64, in database: SQLiteConnection) throws -> ListingChanges {
         let now = self.now
         var changes = ListingChanges()
         var nextOrder = try Self.lastListedOrder(in: database)
         for item in items {
+            let extra = SQLiteValue(item.extra.isEmpty ? nil : JSONValue.object(item.extra).jsonText())
+            let markListed = { (stored: [SQLiteValue]?, status: ItemStatus) in
+                guard ItemLedger.awaitsWork(status), let stored, stored[0].integer != generation || stored[1] != extra else { return }
+                try database.query("UPDATE items SET listed_generation = ?, extra = ? WHERE path = ?", [.integer(generation), extra, .text(item.path)])
+            }
+            // A glance first: an item listed as it is stored needs no rule run on it.
+            if let glance = try database.query(Self.glanceAtListedItem, [.text(item.path)]).first,
+               let status = glance[0].text.flatMap(ItemStatus.init(rawValue:)),
+               ItemLedger.listingChangesNothing(storedSize: glance[1].integer, storedModified: glance[2].text, source: item) {
+                try markListed(Array(glance[3...4]), status)
+                continue
+            }
             let row = try database.query(Self.selectListedItem, [.text(item.path)]).first
             var ledger = ItemLedger(path: item.path, item: row.map(Self.itemRecord), allStagesKnown: row == nil)
             switch ledger.listed(item, at: now) {
@@ -315,14 +331,11 @@ public final class SQLiteStateStore: SharedStateStore {
             case .changed: changes.changed.append(item.path)
             case .kept: break
             }
-            let extra = SQLiteValue(item.extra.isEmpty ? nil : JSONValue.object(item.extra).jsonText())
             try Self.write(ledger, in: database, listed: (generation, extra)) {
                 nextOrder += 1
                 return nextOrder
             }
-            if let row, ledger.item != nil, row[12].integer != generation || row[13] != extra {
-                try database.query("UPDATE items SET listed_generation = ?, extra = ? WHERE path = ?", [.integer(generation), extra, .text(item.path)])
-            }
+            if let row, let status = ledger.item?.status { try markListed(Array(row[12...13]), status) }
         }
         return changes
     }
@@ -433,6 +446,7 @@ public final class SQLiteStateStore: SharedStateStore {
     // Built once: statements are cached by their text, which is hashed on every use.
     private static let selectItem = "SELECT \(itemColumns) FROM items WHERE path = ?"
     private static let selectListedItem = "SELECT \(itemColumns), listed_generation, extra FROM items WHERE path = ?"
+    private static let glanceAtListedItem = "SELECT status, size, modified, listed_generation, extra FROM items WHERE path = ?"
     private static let selectStage = "SELECT \(stageColumns) FROM stages WHERE path = ? AND stage = ?"
     private static let selectStages = "SELECT \(stageColumns) FROM stages WHERE path = ?"
 
@@ -813,16 +827,33 @@ public final class SQLiteStateStore: SharedStateStore {
         }
     }
 
-    public func unfinishedSizes(maxFailures: Int, above: Int64?, limit: Int) throws -> [SizeCount] {
-        try withDatabase { database in
-            try database.query("""
-                SELECT COALESCE(size, 0) AS bytes, COUNT(*) FROM items
-                WHERE (status IN ('pending', 'in_progress') OR (status = 'failed' AND failures < ?)) AND COALESCE(size, 0) > ?
-                GROUP BY bytes ORDER BY bytes LIMIT ?
-                """, [.integer(Int64(maxFailures)), .integer(above ?? Int64.min), .integer(Int64(max(1, limit)))])
-                .map { SizeCount(size: $0[0].integer ?? 0, count: Int($0[1].integer ?? 0)) }
+    /// Status by status (`unfinishedGroups`), each in listed order through `items_by_status`: a
+    /// page reads only unfinished items, and a state with none left reads nothing.
+    public func unfinishedSizes(maxFailures: Int, after cursor: SizePage.Cursor?, limit: Int) throws -> SizePage {
+        let limit = max(1, limit)
+        return try withDatabase { database in
+            var sizes: [Int64] = []
+            var group = cursor?.group ?? 0, after = cursor?.position ?? Int64.min
+            while group < Self.unfinishedGroups.count {
+                let status = Self.unfinishedGroups[group], wanted = limit - sizes.count
+                let rows = try database.query("SELECT size, failures, listed_order FROM items WHERE status = ? AND listed_order > ? ORDER BY listed_order LIMIT ?",
+                                              [.text(status.rawValue), .integer(after), .integer(Int64(wanted))])
+                for row in rows where status != .failed || (row[1].integer ?? 0) < Int64(maxFailures) { sizes.append(row[0].integer ?? 0) }
+                guard rows.count == wanted, let last = rows[rows.count - 1][2].integer else {
+                    // This status is read to its end.
+                    group += 1
+                    after = Int64.min
+                    continue
+                }
+                after = last
+                if sizes.count == limit { return SizePage(sizes: sizes, next: SizePage.Cursor(group: group, position: last)) }
+            }
+            return SizePage(sizes: sizes, next: nil)
         }
     }
+
+    /// The statuses of items a run would still work on (failed ones: below `max_failures`).
+    private static let unfinishedGroups: [ItemStatus] = [.inProgress, .pending, .failed]
 
     public func close() throws {
         shared.connection.withLock { database in

@@ -29,10 +29,10 @@ public protocol StateStore: Sendable {
     /// names them at its end without reading the whole state (`summary` counts them all).
     func givenUpItems(maxFailures: Int, limit: Int) throws -> [ItemRecord]
 
-    /// The items a run would still work on (pending, in progress, failed fewer than `maxFailures`
-    /// runs) counted by size: at most `limit` sizes larger than `above` (nil: from the smallest),
-    /// smallest first, so the sizes of a state of any size are read page by page.
-    func unfinishedSizes(maxFailures: Int, above: Int64?, limit: Int) throws -> [SizeCount]
+    /// The sizes of the items a run would still work on (pending, in progress, failed fewer than
+    /// `maxFailures` runs): up to `limit` after `cursor` (nil: from the first), so the sizes of a
+    /// state of any size are read page by page, each page one bounded read.
+    func unfinishedSizes(maxFailures: Int, after cursor: SizePage.Cursor?, limit: Int) throws -> SizePage
 
     /// Makes failed (and skipped) items eligible again; returns how many changed.
     func retry(paths: [String]?, includeSkipped: Bool) throws -> Int
@@ -88,20 +88,16 @@ extension StateStore {
         Array(try allItems().lazy.filter { $0.hasGivenUp(maxFailures: maxFailures) }.prefix(max(0, limit)))
     }
 
-    /// From `allItems()`: for a store that holds every item in memory anyway.
-    public func unfinishedSizes(maxFailures: Int, above: Int64?, limit: Int) throws -> [SizeCount] {
-        var counts: [Int64: Int] = [:]
-        for item in try allItems() {
+    /// From `allItems()`, in one page: for a store that holds every item in memory anyway.
+    public func unfinishedSizes(maxFailures: Int, after cursor: SizePage.Cursor?, limit: Int) throws -> SizePage {
+        guard cursor == nil else { return SizePage(sizes: [], next: nil) }
+        return SizePage(sizes: try allItems().compactMap { item in
             switch item.status {
-            case .completed, .skipped: continue
-            case .failed where item.hasGivenUp(maxFailures: maxFailures): continue
-            default: break
+            case .completed, .skipped: return nil
+            case .failed where item.hasGivenUp(maxFailures: maxFailures): return nil
+            default: return item.size ?? 0
             }
-            let size = item.size ?? 0
-            if let above, size <= above { continue }
-            counts[size, default: 0] += 1
-        }
-        return counts.sorted { $0.key < $1.key }.prefix(max(1, limit)).map { SizeCount(size: $0.key, count: $0.value) }
+        }, next: nil)
     }
 
     public func commit(_ transition: StateTransition) async throws { try await commit([transition]) }

@@ -23,6 +23,7 @@ public final class PostgresStateStore: SharedStateStore {
     private static let schemaLockKey: Int64 = 0x7069_7065_6c69_6e65  // "pipeline"
 
     public let runner: RunnerIdentity
+    public var answersAtOnce: Bool { false }
     /// The URL without its password, for messages.
     public let target: String
     private let session: Mutex<Session>
@@ -415,16 +416,20 @@ public final class PostgresStateStore: SharedStateStore {
         }
     }
 
-    public func unfinishedSizes(maxFailures: Int, above: Int64?, limit: Int) throws -> [SizeCount] {
+    /// In listed order, after the cursor: one bounded read a page.
+    public func unfinishedSizes(maxFailures: Int, after cursor: SizePage.Cursor?, limit: Int) throws -> SizePage {
         try withConnection { connection in
-            try connection.execute("""
-                SELECT COALESCE(size, 0) AS bytes, count(*) FROM items
-                WHERE (status IN ('pending', 'in_progress') OR (status = 'failed' AND failures < $1)) AND COALESCE(size, 0) > $2
-                GROUP BY bytes ORDER BY bytes LIMIT $3
-                """, [.int64(Int64(maxFailures)), .int64(above ?? Int64.min), .int64(Int64(max(1, limit)))]).rows.map { row in
-                guard let size = row[0].int64, let count = row[1].int64.flatMap({ Int(exactly: $0) }) else { throw Self.damaged("a size count came back incomplete") }
-                return SizeCount(size: size, count: count)
+            let rows = try connection.execute("""
+                SELECT COALESCE(size, 0), listed_order FROM items
+                WHERE listed_order > $2 AND (status IN ('pending', 'in_progress') OR (status = 'failed' AND failures < $1))
+                ORDER BY listed_order LIMIT $3
+                """, [.int64(Int64(maxFailures)), .int64(cursor?.position ?? Int64.min), .int64(Int64(max(1, limit)))]).rows
+            let sizes = try rows.map { row in
+                guard let size = row[0].int64 else { throw Self.damaged("a size came back empty") }
+                return size
             }
+            let next = rows.count == max(1, limit) ? rows.last?[1].int64.map { SizePage.Cursor(group: 0, position: $0) } : nil
+            return SizePage(sizes: sizes, next: next)
         }
     }
 
