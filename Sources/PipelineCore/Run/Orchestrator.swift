@@ -88,7 +88,7 @@ public final class Orchestrator: Sendable {
         guard let joined = try await joinSharedState(shared, givenUp: before.givenUp) else {
             // Stopped while listing: what was recorded stays, and the next run lists again.
             outcome.listingInterrupted = true
-            return try finish(outcome, began: began)
+            return finish(outcome, began: began)
         }
         let (supply, toDo) = joined
         self.supply.withLock { $0 = supply }
@@ -132,13 +132,13 @@ public final class Orchestrator: Sendable {
             outcome.failed -= forgiven
             outcome.left += forgiven
         }
-        return try finish(outcome, began: began)
+        return finish(outcome, began: began)
     }
 
     /// Most given-up items a run names at its end (they are counted all the same).
     static let givenUpNamed = 1000
 
-    private func finish(_ outcome: RunOutcome, began: ContinuousClock.Instant) throws -> RunOutcome {
+    private func finish(_ outcome: RunOutcome, began: ContinuousClock.Instant) -> RunOutcome {
         var outcome = outcome
         outcome.stoppedBy = stopCause.withLock { $0 }
         let elapsed = ContinuousClock.now - began
@@ -226,8 +226,8 @@ public final class Orchestrator: Sendable {
 
     // MARK: A shared state
 
-    /// Joins a state several runners share: lists the source if no other runner does, then
-    /// claims work from the state. Nil when stopped while listing.
+    /// Joins the state (this runner's alone, or one several share): lists the source if no other
+    /// runner does, then claims work from the state. Nil when stopped while listing.
     /// `givenUp`: how many items were given up when the run began (a listing gives up none).
     private func joinSharedState(_ shared: any SharedStateStore, givenUp: Int) async throws -> (supply: ClaimedWork, toDo: Int)? {
         let lease = settings.lease

@@ -317,14 +317,14 @@ public final class SQLiteStateStore: SharedStateStore {
                 guard ItemLedger.awaitsWork(status), let stored, stored[0].integer != generation || stored[1] != extra else { return }
                 try database.query("UPDATE items SET listed_generation = ?, extra = ? WHERE path = ?", [.integer(generation), extra, .text(item.path)])
             }
-            // A glance first: an item listed as it is stored needs no rule run on it.
-            if let glance = try database.query(Self.glanceAtListedItem, [.text(item.path)]).first,
-               let status = glance[0].text.flatMap(ItemStatus.init(rawValue:)),
+            // A glance first: an item listed as it is stored needs no rule run on it (and a new one no second read).
+            let glance = try database.query(Self.glanceAtListedItem, [.text(item.path)]).first
+            if let glance, let status = glance[0].text.flatMap(ItemStatus.init(rawValue:)),
                ItemLedger.listingChangesNothing(storedSize: glance[1].integer, storedModified: glance[2].text, source: item) {
                 try markListed(Array(glance[3...4]), status)
                 continue
             }
-            let row = try database.query(Self.selectListedItem, [.text(item.path)]).first
+            let row = glance == nil ? nil : try database.query(Self.selectListedItem, [.text(item.path)]).first
             var ledger = ItemLedger(path: item.path, item: row.map(Self.itemRecord), allStagesKnown: row == nil)
             switch ledger.listed(item, at: now) {
             case .added: changes.added += 1
