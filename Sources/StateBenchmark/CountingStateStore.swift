@@ -29,6 +29,7 @@ final class CountingStateStore: SharedStateStore {
 
     var counts: Counts { tally.withLock { $0 } }
     var runner: RunnerIdentity { inner.runner }
+    var answersAtOnce: Bool { inner.answersAtOnce }
 
     private func count(_ change: (inout Counts) -> Void) { tally.withLock { change(&$0) } }
 
@@ -72,6 +73,10 @@ final class CountingStateStore: SharedStateStore {
     func stageRecords(for path: String) throws -> [String: StageRecord] { try inner.stageRecords(for: path) }
     func allItems() throws -> [ItemRecord] { try inner.allItems() }
     func summary(maxFailures: Int) throws -> StateSummary { try inner.summary(maxFailures: maxFailures) }
+    func givenUpItems(maxFailures: Int, limit: Int) throws -> [ItemRecord] { try inner.givenUpItems(maxFailures: maxFailures, limit: limit) }
+    func unfinishedSizes(maxFailures: Int, after cursor: SizePage.Cursor?, limit: Int) throws -> SizePage {
+        try inner.unfinishedSizes(maxFailures: maxFailures, after: cursor, limit: limit)
+    }
     func retry(paths: [String]?, includeSkipped: Bool) throws -> Int { try inner.retry(paths: paths, includeSkipped: includeSkipped) }
     func forget(path: String) throws -> Bool { try inner.forget(path: path) }
     func importItems(_ records: [ItemRecord]) throws { try inner.importItems(records) }

@@ -30,6 +30,13 @@ struct StateBenchmark {
             (0..<count).map(Self.item)
         }
 
+        /// In batches, as the file sources list: the listing is never whole in memory.
+        func list(_ context: ListContext, batches batch: @escaping @Sendable ([SourceItem]) throws -> Void) async throws {
+            for start in stride(from: 0, to: count, by: SourceBatch.size) {
+                try batch((start..<min(count, start + SourceBatch.size)).map(Self.item))
+            }
+        }
+
         static func item(_ index: Int) -> SourceItem {
             SourceItem(path: "/library/folder\(index / 500)/item\(index).jpg", size: 1000 + Int64(index), modified: "2026-01-01T00:00:00Z")
         }
@@ -126,7 +133,9 @@ struct StateBenchmark {
     /// Lists the items and commits, item after item, the five transactions the orchestrator makes
     /// through the four stages; returns how many items it completed.
     static func commitDirectly(_ count: Int, store: SQLiteStateStore) throws -> Int {
-        _ = try store.recordListing((0..<count).map(SyntheticSource.item))
+        for start in stride(from: 0, to: count, by: SourceBatch.size) {
+            _ = try store.recordListing((start..<min(count, start + SourceBatch.size)).map(SyntheticSource.item))
+        }
         for index in 0..<count { try commitItem(SyntheticSource.item(index).path, store: store) }
         return count
     }

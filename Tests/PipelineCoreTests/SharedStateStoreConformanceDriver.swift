@@ -26,12 +26,22 @@ struct SharedStateStoreConformanceDriver: Sendable, CustomTestStringConvertible 
     let longLease = TimeSpan(milliseconds: 600_000)
     var testDescription: String { name }
 
-    static let all: [SharedStateStoreConformanceDriver] = [memory, postgres]
+    static let all: [SharedStateStoreConformanceDriver] = [memory, sqlite, postgres]
 
     /// The reference driver; leases end by moving its clock.
     static let memory = SharedStateStoreConformanceDriver(name: "memory", shortLease: TimeSpan(milliseconds: 300)) {
         let clock = Mutex(1_800_000_000.0)
         let base = MemoryStateStore(now: { clock.withLock { $0 } })
+        return State(open: { runner in base.joined(as: RunnerIdentity(runner)) },
+                     endShortLeases: { clock.withLock { $0 += 1 } })
+    }
+
+    /// A state file of its own; runners are stores joined to one open state (one process opens a
+    /// file), and leases end by moving its clock.
+    static let sqlite = SharedStateStoreConformanceDriver(name: "SQLite", shortLease: TimeSpan(milliseconds: 300)) {
+        let clock = Mutex(1_800_000_000.0)
+        let path = NSTemporaryDirectory() + "shared-conformance-\(UUID().uuidString).state"
+        let base = try SQLiteStateStore(path: path, runner: RunnerIdentity("opener"), now: { clock.withLock { $0 } })
         return State(open: { runner in base.joined(as: RunnerIdentity(runner)) },
                      endShortLeases: { clock.withLock { $0 += 1 } })
     }

@@ -25,11 +25,11 @@ struct StateStoreTests {
         let store = try SQLiteStateStore(path: path)
         try store.close()
         let connection = try SQLiteConnection(path: path, readOnly: false)
-        _ = try connection.query("UPDATE meta SET value = '2' WHERE key = 'schema'")
+        _ = try connection.query("UPDATE meta SET value = '3' WHERE key = 'schema'")
         connection.close()
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         let error = refusal(path)
-        #expect(error?.code == .badData && error?.message.contains("schema 2") == true, "\(String(describing: error))")
+        #expect(error?.code == .badData && error?.message.contains("schema 3") == true, "\(String(describing: error))")
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
     }
 

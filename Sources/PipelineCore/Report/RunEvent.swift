@@ -65,7 +65,7 @@ public struct RunOutcome: Sendable, Equatable, Codable {
     public var stoppedBy: StopCause?
     /// The run stopped before the source was listed.
     public var listingInterrupted = false
-    /// Listed items set aside after `max_failures` runs (not tried in this run).
+    /// Items the state had set aside after `max_failures` runs when the run began (not tried in it).
     public var givenUp = 0
     public var seconds: Double = 0
     /// What is left after the run, and what it costs under the destinations' daily quotas.

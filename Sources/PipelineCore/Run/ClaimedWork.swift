@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
 
-/// The items of a shared state, claimed a few at a time under leases that a heartbeat renews.
+/// The items of a state, claimed a few at a time under leases that a heartbeat renews: the one
+/// way a run takes its work, whether one runner works on the state or several.
 ///
 /// A claim takes a small batch (the runner's items in flight), so the other runners get theirs.
 /// The heartbeat renews every held lease at a third of the lease's length; a lease it cannot renew
@@ -32,6 +33,8 @@ final class ClaimedWork: WorkSupply {
     private struct Contents {
         var waiting: [WorkItem] = []
         var held: [String: Held] = [:]
+        /// Held items that failed in this run: kept (renewed) until the run ends, not worked on.
+        var failed: Set<String> = []
         var exhausted = false
         var drained = false
     }
@@ -82,7 +85,7 @@ final class ClaimedWork: WorkSupply {
         guard !paths.isEmpty else { return }
         let store = store, lease = lease
         let sent = ContinuousClock.now
-        guard let renewed = try? await Blocking.run({ try store.renewLeases(paths, for: lease) }) else {
+        guard let renewed = try? await ask({ try store.renewLeases(paths, for: lease) }) else {
             // Unreachable now: the leases run on, and a write after they end is refused anyway.
             return
         }
@@ -101,7 +104,9 @@ final class ClaimedWork: WorkSupply {
             return gone
         }
         for item in gone { item.stop.stop(.leaseLost) }
-        if !gone.isEmpty { lost(gone.map(\.path)) }
+        // A failed item's lease only kept it from being tried again in this run: losing it loses nothing.
+        let lostWork = contents.withLock { contents in gone.map(\.path).filter { contents.failed.remove($0) == nil } }
+        if !lostWork.isEmpty { lost(lostWork) }
     }
 
     func next() async -> WorkItem? {
@@ -118,12 +123,12 @@ final class ClaimedWork: WorkSupply {
                 // Nothing to claim. While a runner lists, more may come: wait for it. With no
                 // lister, the listing is done, or its lister died and this runner lists again.
                 let store = store, lease = lease
-                guard try await Blocking.run({ try store.holdRole(SharedRole.lister, for: lease) }) else {
+                guard try await ask({ try store.holdRole(SharedRole.lister, for: lease) }) else {
                     try? await Task.sleep(for: Self.listingPoll.duration)
                     continue
                 }
-                if try await Blocking.run({ try store.listingProgress() }).complete {
-                    try await Blocking.run { try store.releaseRole(SharedRole.lister) }
+                if try await ask({ try store.listingProgress() }).complete {
+                    try await ask { try store.releaseRole(SharedRole.lister) }
                     if try await claimOnce() { continue }
                     contents.withLock { $0.exhausted = true }
                     return nil
@@ -158,9 +163,9 @@ final class ClaimedWork: WorkSupply {
     /// when there was nothing to claim.
     private func claim() async throws -> Bool {
         let store = store, maxFailures = maxFailures, lease = lease
-        let limit = max(1, batch - contents.withLock { $0.held.count })
+        let limit = max(1, batch - contents.withLock { $0.held.count - $0.failed.count })
         let sent = ContinuousClock.now
-        let claimed = try await Blocking.run { try store.claimItems(limit: limit, maxFailures: maxFailures, leaseFor: lease) }
+        let claimed = try await ask { try store.claimItems(limit: limit, maxFailures: maxFailures, leaseFor: lease) }
         guard !claimed.isEmpty else { return false }
         contents.withLock { contents in
             for claim in claimed {
@@ -194,7 +199,7 @@ final class ClaimedWork: WorkSupply {
     func secure(_ path: String) async throws {
         let store = store, lease = lease
         let began = ContinuousClock.now
-        let renewed = try await Blocking.run { try store.renewLeases([path], for: lease) }
+        let renewed = try await ask { try store.renewLeases([path], for: lease) }
         let took = ContinuousClock.now - began
         guard let held = renewed.first(where: { $0.path == path }) else {
             let signal = contents.withLock { $0.held.removeValue(forKey: path)?.stop }
@@ -235,6 +240,12 @@ final class ClaimedWork: WorkSupply {
         return try body()
     }
 
+    /// Makes a store call: at once when the store answers without waiting on a network (a
+    /// single runner on SQLite pays no thread for its leases), else on a thread of its own.
+    private func ask<Value: Sendable>(_ call: @escaping @Sendable () throws -> Value) async throws -> Value {
+        store.answersAtOnce ? try call() : try await Blocking.run(call)
+    }
+
     /// How often a runner waiting for a section asks again.
     static let sectionPoll = TimeSpan(milliseconds: 200)
 
@@ -242,11 +253,22 @@ final class ClaimedWork: WorkSupply {
         guard contents.withLock({ $0.held.removeValue(forKey: path) != nil }) else { return }
         let store = store
         // Best effort: a lease not given back ends on its own.
-        _ = try? await Blocking.run { try store.releaseLeases([path]) }
+        _ = try? await ask { try store.releaseLeases([path]) }
+    }
+
+    func failed(_ path: String) async {
+        contents.withLock { contents in
+            if contents.held[path] != nil { contents.failed.insert(path) }
+        }
     }
 
     private func release(_ paths: [String]) {
-        let held = contents.withLock { contents in paths.filter { contents.held.removeValue(forKey: $0) != nil } }
+        let held = contents.withLock { contents in
+            paths.filter { path in
+                contents.failed.remove(path)
+                return contents.held.removeValue(forKey: path) != nil
+            }
+        }
         guard !held.isEmpty else { return }
         try? store.releaseLeases(held)
     }

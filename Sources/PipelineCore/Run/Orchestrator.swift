@@ -31,9 +31,10 @@ public final class Orchestrator: Sendable {
     private let replaced = Mutex(0)
     /// Watches for an outage: set up once the run knows how many items it has.
     private let breaker = Mutex(CircuitBreaker(items: 0))
-    /// Items failed in this run, by path, with their failed-run count: the given-up ones are
-    /// listed at the end; all are taken back if the circuit opens.
-    private let failedThisRun = Mutex<[String: GivenUpItem]>([:])
+    /// Items failed in this run: taken back if the circuit opens.
+    private let failedThisRun = Mutex(Set<String>())
+    /// Items skipped as they were claimed (larger than `max_size`).
+    private let skippedOnAdmit = Mutex(0)
 
     public init(settings: RunSettings, source: any SourceStage, steps: [PipelineStep], store: any StateStore, reporter: any Reporter) {
         self.settings = settings
@@ -69,9 +70,12 @@ public final class Orchestrator: Sendable {
 
     public func run() async throws -> RunOutcome {
         let began = ContinuousClock.now
-        reapOrphanedProcesses()
-        reporter.report(.runStarted(pipeline: settings.pipelineName, summary: try store.summary(maxFailures: settings.maxFailures),
-                                    maxFailures: settings.maxFailures))
+        guard let shared = store as? any SharedStateStore else {
+            throw PipelineError(.internalError, "the state store \(type(of: store)) cannot hand out work (it is not a SharedStateStore)",
+                                hint: "this is a bug in pipeline, please report it")
+        }
+        let before = try store.summary(maxFailures: settings.maxFailures)
+        reporter.report(.runStarted(pipeline: settings.pipelineName, summary: before, maxFailures: settings.maxFailures))
         let budget = settings.timeBudget.map { budget in
             Task { [weak self] in
                 try await Task.sleep(for: budget.duration)
@@ -81,30 +85,15 @@ public final class Orchestrator: Sendable {
         defer { budget?.cancel() }
 
         var outcome = RunOutcome()
-        let work: Work
-        let supply: any WorkSupply
-        if let shared = store as? any SharedStateStore {
-            guard let claimed = try await joinSharedState(shared) else {
-                outcome.listingInterrupted = true
-                return finish(outcome, began: began)
-            }
-            work = claimed.work
-            supply = claimed.supply
-        } else {
-            guard let listed = try await listSource() else {
-                // Stopped while listing: nothing was recorded, all of it is left for the next run.
-                outcome.listingInterrupted = true
-                return finish(outcome, began: began)
-            }
-            work = try prepare(listed)
-            let queue = WorkQueue<WorkItem>(runStop: stop)
-            queue.load(work.items)
-            supply = queue
+        guard let joined = try await joinSharedState(shared, givenUp: before.givenUp) else {
+            // Stopped while listing: what was recorded stays, and the next run lists again.
+            outcome.listingInterrupted = true
+            return finish(outcome, began: began)
         }
+        let (supply, toDo) = joined
         self.supply.withLock { $0 = supply }
-        outcome.skipped += work.skippedNow
-        outcome.givenUp = work.givenUp.count
-        breaker.withLock { $0 = CircuitBreaker(items: work.toDo) }
+        outcome.givenUp = before.givenUp
+        breaker.withLock { $0 = CircuitBreaker(items: toDo) }
 
         let (events, feed) = AsyncStream.makeStream(of: FlowEvent.self)
         await withTaskGroup(of: Void.self) { group in
@@ -115,7 +104,7 @@ public final class Orchestrator: Sendable {
                 workers += 1
                 group.addTask { await self.work(feed: feed) }
             }
-            for _ in 0..<min(itemsInFlight, max(1, work.toDo)) { addWorker() }
+            for _ in 0..<min(itemsInFlight, max(1, toDo)) { addWorker() }
             for await event in events {
                 switch event {
                 case .ended(.completed(let size)):
@@ -134,39 +123,38 @@ public final class Orchestrator: Sendable {
             }
         }
         outcome.notStarted += supply.drain()
-        if let claimed = supply as? ClaimedWork {
-            claimed.finish()
-            // What is unfinished and was not this runner's is other runners' (alive, or to be taken up by the next run).
-            if let summary = try? store.summary(maxFailures: settings.maxFailures) {
-                outcome.leftToOthers = max(0, summary.unfinished - outcome.left - outcome.notStarted - outcome.failed)
-            }
-        }
+        supply.finish()
+        outcome.skipped += skippedOnAdmit.withLock { $0 }
+        // Unfinished items other runners hold now are theirs to finish (this runner gave its own back).
+        outcome.leftToOthers = (try? shared.liveLeaseCount()) ?? 0
         if let trip = breaker.withLock({ $0.trip }) {
             let forgiven = try forgive(trip)
             outcome.failed -= forgiven
             outcome.left += forgiven
         }
-        // Items given up in this run join those given up before.
-        let givenUpNow = failedThisRun.withLock { $0.values.filter { $0.failures >= settings.maxFailures } }.sorted { $0.path < $1.path }
-        return finish(outcome, began: began, givenUp: work.givenUp + givenUpNow)
+        return finish(outcome, began: began)
     }
 
-    private func finish(_ outcome: RunOutcome, began: ContinuousClock.Instant, givenUp: [GivenUpItem] = []) -> RunOutcome {
+    /// Most given-up items a run names at its end (they are counted all the same).
+    static let givenUpNamed = 1000
+
+    private func finish(_ outcome: RunOutcome, began: ContinuousClock.Instant) -> RunOutcome {
         var outcome = outcome
         outcome.stoppedBy = stopCause.withLock { $0 }
         let elapsed = ContinuousClock.now - began
         outcome.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         outcome.plan = try? TransferPlan(store: store, maxFailures: settings.maxFailures, quotas: settings.quotas)
-        if !givenUp.isEmpty { reporter.report(.givenUp(givenUp)) }
-        if let summary = try? store.summary(maxFailures: settings.maxFailures) {
-            reporter.report(.runFinished(outcome: outcome, summary: summary, maxFailures: settings.maxFailures))
+        let summary = try? store.summary(maxFailures: settings.maxFailures)
+        // Every item given up, before this run or in it: a bounded query names the first of them.
+        let givenUp = (try? store.givenUpItems(maxFailures: settings.maxFailures, limit: Self.givenUpNamed)) ?? []
+        if !givenUp.isEmpty {
+            reporter.report(.givenUp(givenUp.map(givenUpItem)))
+            if let total = summary?.givenUp, total > givenUp.count {
+                reporter.report(.notice("\(total) items are set aside in all (the first \(givenUp.count) are named above); `pipeline status` lists them"))
+            }
         }
+        if let summary { reporter.report(.runFinished(outcome: outcome, summary: summary, maxFailures: settings.maxFailures)) }
         return outcome
-    }
-
-    /// Lists the source, retrying as its policy says; nil when the run was stopped meanwhile.
-    private func listSource() async throws -> [SourceItem]? {
-        try await listSource { [source] context in try await source.list(context) }
     }
 
     /// Runs a listing (`body`) under the source's retry policy and timeout; nil when the run was
@@ -205,15 +193,6 @@ public final class Orchestrator: Sendable {
         }
     }
 
-    private struct Work {
-        var items: [WorkItem]
-        var skippedNow: Int
-        /// Listed items set aside before this run (not tried).
-        var givenUp: [GivenUpItem]
-        /// How many items are to do: this run's, or in a shared state everyone's.
-        var toDo: Int
-    }
-
     private func givenUpItem(_ record: ItemRecord) -> GivenUpItem {
         GivenUpItem(path: record.path, stage: record.stage, error: record.lastError ?? "no error recorded", failures: record.failures)
     }
@@ -226,40 +205,6 @@ public final class Orchestrator: Sendable {
             try? FileManager.default.removeItem(atPath: workPath.absolute)
             reporter.report(.notice("\(PlainReporter.displayPath(path)) changed at the source since it was started; its partial work was discarded"))
         }
-    }
-
-    /// Records the listing and picks the items to process: unfinished ones first, then new ones.
-    private func prepare(_ listed: [SourceItem]) throws -> Work {
-        let selected = (settings.source?.selection ?? .everything).select(listed)
-        discardChangedWork(try store.recordListing(selected))
-
-        let records = Dictionary(try store.allItems().map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
-        var resumed: [WorkItem] = [], fresh: [WorkItem] = []
-        var tooLarge: [StateTransition] = []
-        var givenUp: [GivenUpItem] = []
-        for item in selected {
-            guard let record = records[item.path] else { continue }
-            switch record.status {
-            case .completed, .skipped: continue
-            case .failed where record.hasGivenUp(maxFailures: settings.maxFailures):
-                givenUp.append(givenUpItem(record))
-                continue
-            default: break
-            }
-            if let skip = self.tooLarge(item) {
-                tooLarge.append(skip)
-                continue
-            }
-            let work = WorkItem(item: item, mayHaveStageRecords: record.status != .pending || record.stage != nil)
-            if record.status == .inProgress { resumed.append(work) } else { fresh.append(work) }
-        }
-        try skip(tooLarge)
-        noteGivenUp(givenUp.count)
-        let items = resumed + fresh
-        if items.isEmpty { reporter.report(.notice("No new files to process")) }
-        reporter.report(.listed(found: listed.count, selected: selected.count, toDo: items.count,
-                                bytesToDo: items.reduce(0) { $0 + $1.item.size }))
-        return Work(items: items, skippedNow: tooLarge.count, givenUp: givenUp, toDo: items.count)
     }
 
     /// The transition that skips an item larger than the source's `max_size`, if it is.
@@ -281,17 +226,19 @@ public final class Orchestrator: Sendable {
 
     // MARK: A shared state
 
-    /// Joins a state several runners share: lists the source if no other runner does, then
-    /// claims work from the state. Nil when stopped while listing.
-    private func joinSharedState(_ shared: any SharedStateStore) async throws -> (work: Work, supply: ClaimedWork)? {
+    /// Joins the state (this runner's alone, or one several share): lists the source if no other
+    /// runner does, then claims work from the state. Nil when stopped while listing.
+    /// `givenUp`: how many items were given up when the run began (a listing gives up none).
+    private func joinSharedState(_ shared: any SharedStateStore, givenUp: Int) async throws -> (supply: ClaimedWork, toDo: Int)? {
         let lease = settings.lease
         if try await Blocking.run({ try shared.holdRole(SharedRole.lister, for: lease) }) {
             guard try await listIntoSharedState(shared) else { return nil }
         } else {
             reporter.report(.notice("another runner lists the source; this one works on what the shared state holds"))
         }
-        let summary = try store.summary(maxFailures: settings.maxFailures)
-        noteGivenUp(summary.givenUp)
+        noteGivenUp(givenUp)
+        // What is left, from the state's index of unfinished items: no count of the whole state.
+        let toDo = try TransferPlan(store: store, maxFailures: settings.maxFailures, quotas: []).items
         let supply = ClaimedWork(
             store: shared, lease: lease, maxFailures: settings.maxFailures, batch: itemsInFlight, runStop: stop,
             takeOverListing: { [weak self] in _ = try await self?.listIntoSharedState(shared) },
@@ -306,8 +253,7 @@ public final class Orchestrator: Sendable {
                 }
             })
         supply.start()
-        let toDo = summary.unfinished
-        return (Work(items: [], skippedNow: 0, givenUp: [], toDo: toDo), supply)
+        return (supply, toDo)
     }
 
     /// Lists the source into the shared state as a new generation, holding the `lister` role (the
@@ -342,10 +288,10 @@ public final class Orchestrator: Sendable {
         }
         guard let listed else { return false }
         try shared.finishListing(generation)
-        let summary = try store.summary(maxFailures: settings.maxFailures)
-        let toDo = summary.unfinished
-        if toDo == 0 { reporter.report(.notice("No new files to process")) }
-        reporter.report(.listed(found: listed.found, selected: listed.selected, toDo: toDo, bytesToDo: summary.totalBytes - summary.completedBytes))
+        // Counted by the state (a bounded aggregate), not by holding the listing.
+        let left = try TransferPlan(store: store, maxFailures: settings.maxFailures, quotas: [])
+        if left.items == 0 { reporter.report(.notice("No new files to process")) }
+        reporter.report(.listed(found: listed.found, selected: listed.selected, toDo: left.items, bytesToDo: left.bytes))
         return true
     }
 
@@ -354,6 +300,7 @@ public final class Orchestrator: Sendable {
     private func admit(_ claimed: [ClaimedItem]) throws -> [WorkItem] {
         let skips = claimed.compactMap { tooLarge($0.item) }
         try skip(skips)
+        skippedOnAdmit.withLock { $0 += skips.count }
         let skipped = Set(skips.map(\.path))
         return claimed.filter { !skipped.contains($0.item.path) }.map { claim in
             if claim.record.status == .inProgress { reapOrphans(of: claim.item.path) }
@@ -364,7 +311,7 @@ public final class Orchestrator: Sendable {
     /// The circuit opened: the failures this run counted for the items of the streak were the
     /// outage's, not theirs. Returns how many were taken back.
     private func forgive(_ trip: CircuitBreaker.Trip) throws -> Int {
-        let forgiven = failedThisRun.withLock { failed in trip.items.filter { failed.removeValue(forKey: $0) != nil } }
+        let forgiven = failedThisRun.withLock { failed in trip.items.filter { failed.remove($0) != nil } }
         if !forgiven.isEmpty { try store.commitSynchronously(forgiven.map { .itemFailureForgiven(path: $0) }) }
         return forgiven.count
     }
@@ -390,13 +337,8 @@ public final class Orchestrator: Sendable {
             """)
     }
 
-    /// Stops external stages that a killed run left behind, so two copies never work on one item.
-    /// In a shared state, other runners' items are theirs: an item's are stopped when it is claimed.
-    private func reapOrphanedProcesses() {
-        guard !(store is any SharedStateStore), let items = try? store.allItems().filter({ $0.status == .inProgress }) else { return }
-        for item in items { reapOrphans(of: item.path) }
-    }
-
+    /// Stops external stages that a killed run left behind, so two copies never work on one item:
+    /// called when an item in progress is claimed (other runners' items are theirs).
     private func reapOrphans(of path: String) {
         for record in (try? store.stageRecords(for: path).values.map { $0 }) ?? [] where record.status == .running {
             if let pid = record.processID, let start = record.processStart, ChildProcess.reapOrphan(pid: pid, startTime: start) {
@@ -474,7 +416,8 @@ public final class Orchestrator: Sendable {
         guard let supply = supply.withLock({ $0 }) else { return .notStarted }
         do {
             let end = try await travel(work.item, mayHaveStageRecords: work.mayHaveStageRecords, supply: supply, gaveWay: gaveWay)
-            await supply.ended(work.item.path)
+            // A failed item stays this runner's until the run ends: a failure counts once per run.
+            if case .failed = end { await supply.failed(work.item.path) } else { await supply.ended(work.item.path) }
             return end
         } catch let lost as LeaseLost {
             // Another runner has the item now (this one was frozen or cut off past its lease):
@@ -614,7 +557,7 @@ public final class Orchestrator: Sendable {
                     .itemFailed(path: path, stage: step.name, error: error),
                 ])
                 let failures = try store.item(path)?.failures ?? 1
-                failedThisRun.withLock { $0[path] = GivenUpItem(path: path, stage: step.name, error: error, failures: failures) }
+                failedThisRun.withLock { _ = $0.insert(path) }
                 reporter.report(.itemFailed(path: path, stage: step.name, error: error, failures: failures,
                                             givenUp: failures >= settings.maxFailures))
                 return .failed

@@ -24,27 +24,61 @@ public struct TransferPlan: Sendable, Equatable, Codable {
 
     /// The plan for items of these sizes under these quotas.
     public init(sizes: [Int64], quotas models: [QuotaModel]) {
-        items = sizes.count
-        bytes = sizes.reduce(0, +)
-        quotas = models.map { model in
-            let own = sizes.reduce(0) { $0 + model.requestsPerItem($1) }
-            let shared = model.itemsPerSharedRequest.map { (sizes.count + $0 - 1) / $0 } ?? 0
-            let requests = own + shared
-            return QuotaUse(service: model.service, requests: requests, dailyRequests: model.dailyRequests,
-                            days: (requests + model.dailyRequests - 1) / model.dailyRequests)
-        }
+        var tally = Tally(models: models)
+        tally.add(sizes)
+        self = tally.plan
     }
 
-    /// The plan for what `store` says is left.
+    /// The plan for what `store` says is left: its sizes read page by page (`unfinishedSizes`),
+    /// never every item at once.
     public init(store: any StateStore, maxFailures: Int, quotas models: [QuotaModel]) throws {
-        let left = try store.allItems().filter { item in
-            switch item.status {
-            case .completed, .skipped: return false
-            case .failed: return !item.hasGivenUp(maxFailures: maxFailures)
-            default: return true
+        var tally = Tally(models: models)
+        var cursor: SizePage.Cursor?
+        repeat {
+            let page = try store.unfinishedSizes(maxFailures: maxFailures, after: cursor, limit: Self.sizesPerRead)
+            tally.add(page.sizes)
+            cursor = page.next
+        } while cursor != nil
+        self = tally.plan
+    }
+
+    private init(items: Int, bytes: Int64, quotas: [QuotaUse]) {
+        self.items = items
+        self.bytes = bytes
+        self.quotas = quotas
+    }
+
+    /// How many sizes one read of the store brings.
+    static let sizesPerRead = 10_000
+
+    /// The items counted so far and the requests of their own they need, by quota.
+    private struct Tally {
+        let models: [QuotaModel]
+        var items = 0
+        var bytes: Int64 = 0
+        var own: [Int]
+
+        init(models: [QuotaModel]) {
+            self.models = models
+            own = models.map { _ in 0 }
+        }
+
+        mutating func add(_ sizes: [Int64]) {
+            for size in sizes {
+                items += 1
+                bytes += size
+                for (index, model) in models.enumerated() { own[index] += model.requestsPerItem(size) }
             }
         }
-        self.init(sizes: left.map { $0.size ?? 0 }, quotas: models)
+
+        /// With the requests several items share (a batch of items in one request).
+        var plan: TransferPlan {
+            TransferPlan(items: items, bytes: bytes, quotas: zip(models, own).map { model, own in
+                let requests = own + (model.itemsPerSharedRequest.map { (items + $0 - 1) / $0 } ?? 0)
+                return QuotaUse(service: model.service, requests: requests, dailyRequests: model.dailyRequests,
+                                days: (requests + model.dailyRequests - 1) / model.dailyRequests)
+            })
+        }
     }
 
     /// The longest quota wait, in days (0: no quota, or nothing left).

@@ -1,5 +1,5 @@
-/// Where a run's workers take their items from: the run's own listing (`WorkQueue`), or the
-/// items claimed from a state several runners share (`ClaimedWork`).
+/// Where a run's workers take their items from: the items claimed from the state (`ClaimedWork`),
+/// which one runner or several share.
 protocol WorkSupply: Sendable {
     /// The next item to work on; nil when none is left for this runner.
     func next() async -> WorkItem?
@@ -14,14 +14,9 @@ protocol WorkSupply: Sendable {
     func exclusively<T>(_ name: String, _ body: () throws -> T) throws -> T
     /// The item ended, or was left: this runner lets go of it.
     func ended(_ path: String) async
+    /// The item failed in this run: this runner keeps it until the run ends, so it is not tried
+    /// again in the same run (by this runner or another).
+    func failed(_ path: String) async
     /// Stops handing out items; returns how many were taken but not started.
     func drain() -> Int
-}
-
-extension WorkQueue: WorkSupply where Item == WorkItem {
-    var mayHaveMore: Bool { remaining > 0 }
-    func stopSignal(for path: String) -> StopSignal { runStop }
-    func secure(_ path: String) async throws {}
-    func exclusively<T>(_ name: String, _ body: () throws -> T) throws -> T { try body() }
-    func ended(_ path: String) async {}
 }

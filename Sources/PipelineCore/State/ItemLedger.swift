@@ -233,6 +233,20 @@ public struct ItemLedger: Sendable, Equatable {
         return verdict
     }
 
+    /// Whether listing `source` leaves an item stored with this size and modification time as it
+    /// is (`listed` would change nothing): a driver may then skip loading the whole item.
+    public static func listingChangesNothing(storedSize: Int64?, storedModified: String?, source: SourceItem) -> Bool {
+        storedSize == source.size && storedModified == source.modified
+    }
+
+    /// Whether an item of this status may still be worked on (a claim may hand it out).
+    public static func awaitsWork(_ status: ItemStatus) -> Bool {
+        switch status {
+        case .pending, .inProgress, .failed: return true
+        case .completed, .skipped: return false
+        }
+    }
+
     /// The statuses `pipeline retry` makes eligible again.
     public static func retryableStatuses(includeSkipped: Bool) -> [ItemStatus] {
         includeSkipped ? [.failed, .skipped] : [.failed]

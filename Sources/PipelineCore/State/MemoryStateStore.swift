@@ -21,6 +21,7 @@ public final class MemoryStateStore: SharedStateStore {
     private let storage: Storage
     private var now: @Sendable () -> Double { storage.now }
     public let runner: RunnerIdentity
+    public var answersAtOnce: Bool { true }
     private let isOpen = Mutex(true)
     /// The fencing tokens of the leases this runner was given, by path.
     private let tokens = Mutex<[String: Int64]>([:])

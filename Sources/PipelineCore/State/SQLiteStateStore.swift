@@ -7,19 +7,46 @@ import Synchronization
 /// survives `kill -9` (a power cut may lose the last few commits), and readers such as
 /// `pipeline status` work alongside a run. `close()` checkpoints and returns to a rollback
 /// journal so the state is again one file that can travel as a CI artifact.
-public final class SQLiteStateStore: StateStore {
+///
+/// It is a `SharedStateStore` like the server drivers, so a run works one way on every store:
+/// the listing goes in batch by batch under a generation, work is claimed a few items at a time.
+/// Only one process opens a state file (`StateLock`), so the leases, roles and their tokens live
+/// in that process (`LeaseTable`) and cost no write: a lease cannot outlive the process that took
+/// it. Several stores on one open state (`joined(as:)`) are the runners the conformance tests need.
+public final class SQLiteStateStore: SharedStateStore {
     /// Written into `meta` so that a foreign SQLite file is never mistaken for ours.
     static let formatMarker = "pipeline-state"
-    static let schemaVersion = "1"
+    /// 2: items know the listing generation that last saw them while they awaited work (a finished
+    /// item is never claimed, so a rerun with everything done writes nothing) and the source's `extra`.
+    static let schemaVersion = "2"
+    /// Schemas this version opens: older ones are brought to `schemaVersion` when opened for writing.
+    static let readableSchemas: Set<String> = ["1", schemaVersion]
 
     public let path: String
-    private let connection: Mutex<SQLiteConnection?>
+    public let runner: RunnerIdentity
+    public var answersAtOnce: Bool { true }
+    private let shared: Shared
+    private var now: Double { shared.now() }
     private let groupCommit = Mutex(GroupCommitQueue())
-    /// The items of recent commits as stored, so that an item's next commit reads nothing.
-    /// Only this connection writes (the state lock sees to it); taken inside `connection`'s lock.
-    private let recent = Mutex([String: ItemLedger]())
+    /// The fencing tokens of the leases this runner was given, by path.
+    private let tokens = Mutex<[String: Int64]>([:])
     /// Beyond this many, the recent items are forgotten (they are read again when needed).
     private static let recentLimit = 4096
+
+    /// What every runner's store on one open state shares.
+    private final class Shared: Sendable {
+        let connection: Mutex<SQLiteConnection?>
+        /// The items of recent commits as stored, so that an item's next commit reads nothing.
+        /// Only this connection writes (the state lock sees to it); taken inside `connection`'s lock.
+        let recent = Mutex([String: ItemLedger]())
+        /// Taken inside `connection`'s lock when both are needed.
+        let leases = Mutex(LeaseTable())
+        let now: @Sendable () -> Double
+        init(_ connection: SQLiteConnection, now: @escaping @Sendable () -> Double) {
+            self.connection = Mutex(connection)
+            self.now = now
+        }
+    }
 
     /// Transitions waiting for the committer, and whether it is draining them.
     private struct GroupCommitQueue {
@@ -30,8 +57,11 @@ public final class SQLiteStateStore: StateStore {
     /// Opens (or, when `create` and absent, creates) the state at `path`.
     ///
     /// A file that is not a pipeline state, or is damaged, is refused and left untouched.
-    public init(path: String, create: Bool = true, readOnly: Bool = false) throws {
+    /// `now` is the clock transitions are stamped with and leases timed by (seconds since 1970).
+    public init(path: String, create: Bool = true, readOnly: Bool = false, runner: RunnerIdentity = .current(),
+                now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws {
         self.path = path
+        self.runner = runner
         let exists = FileManager.default.fileExists(atPath: path)
         if exists {
             try Self.checkIsOurs(path: path)
@@ -46,13 +76,31 @@ public final class SQLiteStateStore: StateStore {
             database = try SQLiteConnection(path: path, readOnly: readOnly)
             if !readOnly {
                 try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
-                if !exists { try Self.createSchema(database) }
+                if exists { try Self.migrate(database) } else { try Self.createSchema(database) }
             }
         } catch let failure as SQLiteConnection.Failure {
             throw PipelineError(.io, "cannot open state file '\(path)': \(failure)")
         }
-        self.connection = Mutex(database)
+        self.shared = Shared(database, now: now)
     }
+
+    private init(path: String, shared: Shared, runner: RunnerIdentity) {
+        self.path = path
+        self.shared = shared
+        self.runner = runner
+    }
+
+    /// Another runner's store on the same open state (what a second process would be on a server).
+    public func joined(as runner: RunnerIdentity) -> SQLiteStateStore {
+        SQLiteStateStore(path: path, shared: shared, runner: runner)
+    }
+
+    /// The columns schema 2 adds to items: the listing generation that last saw an item, and the
+    /// source's `extra` for it (JSON), so a claimed item is handed out as the source listed it.
+    private static let schema2Items = "ALTER TABLE items ADD COLUMN listed_generation INTEGER NOT NULL DEFAULT 0; ALTER TABLE items ADD COLUMN extra TEXT;"
+    /// Claims read unfinished items by status in listed order; a listing batch finds the last
+    /// listed order (and a page of items its place) without reading the whole table.
+    private static let schema2Index = "CREATE INDEX items_by_status ON items(status, listed_order); CREATE INDEX items_by_listed_order ON items(listed_order);"
 
     private static func createSchema(_ database: SQLiteConnection) throws {
         try database.transaction {
@@ -61,8 +109,10 @@ public final class SQLiteStateStore: StateStore {
                 CREATE TABLE items(
                     path TEXT PRIMARY KEY, listed_order INTEGER NOT NULL, size INTEGER, modified TEXT,
                     status TEXT NOT NULL, stage TEXT, failures INTEGER NOT NULL DEFAULT 0, last_error TEXT,
-                    first_failed REAL, last_failed REAL, skip_reason TEXT, updated_at REAL, completed_at REAL
+                    first_failed REAL, last_failed REAL, skip_reason TEXT, updated_at REAL, completed_at REAL,
+                    listed_generation INTEGER NOT NULL DEFAULT 0, extra TEXT
                 ) WITHOUT ROWID;
+                \(schema2Index)
                 CREATE TABLE stages(
                     path TEXT NOT NULL, stage TEXT NOT NULL, status TEXT NOT NULL, attempt INTEGER NOT NULL,
                     outputs TEXT, checkpoint TEXT, error TEXT, pid INTEGER, pid_start TEXT, updated_at REAL,
@@ -71,6 +121,16 @@ public final class SQLiteStateStore: StateStore {
                 """)
             try database.query("INSERT INTO meta(key, value) VALUES ('format', ?), ('schema', ?), ('created_at', ?)",
                                [.text(formatMarker), .text(schemaVersion), .text(UTCTimestamp.now())])
+        }
+    }
+
+    /// Brings a state of schema 1 to schema 2 in place, in one transaction: nothing is lost, and a
+    /// pipeline that reads schema 1 only refuses the file from then on (it names the schema).
+    private static func migrate(_ database: SQLiteConnection) throws {
+        try database.transaction {
+            guard try database.query("SELECT value FROM meta WHERE key = 'schema'").first?.first?.text == "1" else { return }
+            try database.execute(schema2Items + schema2Index)
+            try database.query("UPDATE meta SET value = ? WHERE key = 'schema'", [.text(schemaVersion)])
         }
     }
 
@@ -102,9 +162,9 @@ public final class SQLiteStateStore: StateStore {
                 problem = "is damaged (SQLite integrity check: \(check ?? "no answer"))"
             } else if try database.query("SELECT value FROM meta WHERE key = 'format'").first?.first?.text != formatMarker {
                 problem = "is a SQLite database but not a pipeline state"
-            } else if let schema = try database.query("SELECT value FROM meta WHERE key = 'schema'").first?.first?.text, schema != schemaVersion {
+            } else if let schema = try database.query("SELECT value FROM meta WHERE key = 'schema'").first?.first?.text, !readableSchemas.contains(schema) {
                 // Written by another version of pipeline: its tables may mean other things.
-                problem = "has state schema \(schema), and this pipeline reads schema \(schemaVersion) only (made by another version of pipeline?)"
+                problem = "has state schema \(schema), and this pipeline reads schema \(readableSchemas.sorted().joined(separator: " and ")) only (made by a newer version of pipeline?)"
             } else {
                 problem = nil
             }
@@ -119,13 +179,13 @@ public final class SQLiteStateStore: StateStore {
     /// Runs `body` on the open database after forgetting the recent items (it changes items on its own).
     private func withDatabaseForgettingRecentItems<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         try withDatabase { database in
-            recent.withLock { $0.removeAll() }
+            shared.recent.withLock { $0.removeAll() }
             return try body(database)
         }
     }
 
     private func withDatabase<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
-        try connection.withLock { database in
+        try shared.connection.withLock { database in
             guard let database else { throw PipelineError(.internalError, "state file '\(path)' is already closed") }
             do {
                 return try body(database)
@@ -192,9 +252,16 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
+    /// Fenced like every shared driver's commit (`LeaseTable.mayWrite`): if this runner may not
+    /// write one of the items, nothing is committed and `LeaseLost` names them.
     public func commitSynchronously(_ transitions: [StateTransition]) throws {
-        let now = Date().timeIntervalSince1970
+        let now = self.now
+        let held = tokens.withLock { $0 }
         try withDatabase { database in
+            let lost = shared.leases.withLock { leases in
+                Set(transitions.map(\.path)).filter { !leases.mayWrite($0, by: runner, mine: held[$0], now: now) }
+            }
+            if !lost.isEmpty { throw LeaseLost(paths: lost.sorted()) }
             let committed = try database.transaction {
                 // Each item is read once per transaction, changed by the rules, and written once.
                 var ledgers: [ItemLedger] = []
@@ -207,7 +274,7 @@ public final class SQLiteStateStore: StateStore {
                     } else {
                         position = ledgers.count
                         positions[path] = position
-                        ledgers.append(try recent.withLock { $0[path] } ?? Self.ledger(path, in: database, allStages: true))
+                        ledgers.append(try shared.recent.withLock { $0[path] } ?? Self.ledger(path, in: database, allStages: true))
                     }
                     try Self.loadStages(ledgers[position].stagesToLoad(for: transition), into: &ledgers[position], in: database)
                     try ledgers[position].apply(transition, at: now)
@@ -217,7 +284,7 @@ public final class SQLiteStateStore: StateStore {
                 }
                 return ledgers
             }
-            recent.withLock { recent in
+            shared.recent.withLock { recent in
                 if recent.count > Self.recentLimit { recent.removeAll(keepingCapacity: true) }
                 for ledger in committed {
                     // An item that is finished with (or gone) is not committed again soon.
@@ -230,27 +297,47 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
+    /// Records a listing under the latest generation.
     public func recordListing(_ items: [SourceItem]) throws -> ListingChanges {
-        let now = Date().timeIntervalSince1970
-        return try withDatabaseForgettingRecentItems { database in
-            try database.transaction {
-                var changes = ListingChanges()
-                var nextOrder = try Self.lastListedOrder(in: database)
-                for item in items {
-                    var ledger = try Self.ledger(item.path, in: database)
-                    switch ledger.listed(item, at: now) {
-                    case .added: changes.added += 1
-                    case .changed: changes.changed.append(item.path)
-                    case .kept: break
-                    }
-                    try Self.write(ledger, in: database) {
-                        nextOrder += 1
-                        return nextOrder
-                    }
-                }
-                return changes
-            }
+        try withDatabaseForgettingRecentItems { database in
+            try database.transaction { try record(items, generation: try Self.listing(in: database).generation, in: database) }
         }
+    }
+
+    /// Records `items` as listed in `generation`: the ledger decides each. The generation and the
+    /// source's `extra` are stored beside for items that await work (only those are claimed), and
+    /// only where they differ: a rerun over a finished library reads each item and writes nothing.
+    private func record(_ items: [SourceItem], generation: Int64, in database: SQLiteConnection) throws -> ListingChanges {
+        let now = self.now
+        var changes = ListingChanges()
+        var nextOrder = try Self.lastListedOrder(in: database)
+        for item in items {
+            let extra = SQLiteValue(item.extra.isEmpty ? nil : JSONValue.object(item.extra).jsonText())
+            let markListed = { (stored: [SQLiteValue]?, status: ItemStatus) in
+                guard ItemLedger.awaitsWork(status), let stored, stored[0].integer != generation || stored[1] != extra else { return }
+                try database.query("UPDATE items SET listed_generation = ?, extra = ? WHERE path = ?", [.integer(generation), extra, .text(item.path)])
+            }
+            // A glance first: an item listed as it is stored needs no rule run on it (and a new one no second read).
+            let glance = try database.query(Self.glanceAtListedItem, [.text(item.path)]).first
+            if let glance, let status = glance[0].text.flatMap(ItemStatus.init(rawValue:)),
+               ItemLedger.listingChangesNothing(storedSize: glance[1].integer, storedModified: glance[2].text, source: item) {
+                try markListed(Array(glance[3...4]), status)
+                continue
+            }
+            let row = glance == nil ? nil : try database.query(Self.selectListedItem, [.text(item.path)]).first
+            var ledger = ItemLedger(path: item.path, item: row.map(Self.itemRecord), allStagesKnown: row == nil)
+            switch ledger.listed(item, at: now) {
+            case .added: changes.added += 1
+            case .changed: changes.changed.append(item.path)
+            case .kept: break
+            }
+            try Self.write(ledger, in: database, listed: (generation, extra)) {
+                nextOrder += 1
+                return nextOrder
+            }
+            if let row, let status = ledger.item?.status { try markListed(Array(row[12...13]), status) }
+        }
+        return changes
     }
 
     // MARK: Storing what the rules decide
@@ -279,7 +366,9 @@ public final class SQLiteStateStore: StateStore {
     }
 
     /// Writes what the rules changed; a new item takes the listed order `nextListedOrder` gives.
-    private static func write(_ ledger: ItemLedger, in database: SQLiteConnection, nextListedOrder: () throws -> Int64) throws {
+    /// A new item is stored as of the listing `listed` (generation, extra), else as of none (0).
+    private static func write(_ ledger: ItemLedger, in database: SQLiteConnection, listed: (generation: Int64, extra: SQLiteValue)? = nil,
+                              nextListedOrder: () throws -> Int64) throws {
         let path = SQLiteValue.text(ledger.path)
         for write in ledger.writes {
             switch write {
@@ -306,8 +395,8 @@ public final class SQLiteStateStore: StateStore {
             case .insertItem(let record):
                 try database.query("""
                     INSERT INTO items(path, listed_order, size, modified, status, stage, failures, last_error, first_failed, last_failed,
-                        skip_reason, updated_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, [path, .integer(try nextListedOrder())] + fields(record))
+                        skip_reason, updated_at, completed_at, listed_generation, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, [path, .integer(try nextListedOrder())] + fields(record) + [.integer(listed?.generation ?? 0), listed?.extra ?? .null])
             }
         }
     }
@@ -356,6 +445,8 @@ public final class SQLiteStateStore: StateStore {
     private static let stageColumns = "stage, status, attempt, outputs, checkpoint, error, pid, pid_start, updated_at"
     // Built once: statements are cached by their text, which is hashed on every use.
     private static let selectItem = "SELECT \(itemColumns) FROM items WHERE path = ?"
+    private static let selectListedItem = "SELECT \(itemColumns), listed_generation, extra FROM items WHERE path = ?"
+    private static let glanceAtListedItem = "SELECT status, size, modified, listed_generation, extra FROM items WHERE path = ?"
     private static let selectStage = "SELECT \(stageColumns) FROM stages WHERE path = ? AND stage = ?"
     private static let selectStages = "SELECT \(stageColumns) FROM stages WHERE path = ?"
 
@@ -536,8 +627,9 @@ public final class SQLiteStateStore: StateStore {
     public func metadataEntries() throws -> [String: String] {
         try withDatabase { database in
             var entries: [String: String] = [:]
-            for row in try database.query("SELECT key, value FROM meta WHERE substr(key, 1, ?) != ?",
-                                          [.integer(Int64(Self.counterPrefix.utf8.count)), .text(Self.counterPrefix)]) {
+            for row in try database.query("SELECT key, value FROM meta WHERE substr(key, 1, ?) != ? AND substr(key, 1, ?) != ?",
+                                          [.integer(Int64(Self.counterPrefix.utf8.count)), .text(Self.counterPrefix),
+                                           .integer(Int64(Self.listingPrefix.utf8.count)), .text(Self.listingPrefix)]) {
                 if let key = row[0].text { entries[key] = row[1].text ?? "" }
             }
             return entries
@@ -576,7 +668,9 @@ public final class SQLiteStateStore: StateStore {
                     _ = try database.query("DELETE FROM meta WHERE key = ?", [.text(key)])
                 }
             }
+            shared.leases.withLock { $0.removeAll() }
         }
+        tokens.withLock { $0.removeAll() }
     }
 
     /// Writes a consistent copy of the whole state to `path` (which must not exist).
@@ -584,8 +678,185 @@ public final class SQLiteStateStore: StateStore {
         try withDatabase { database in _ = try database.query("VACUUM INTO ?", [.text(path)]) }
     }
 
+    public func liveLeaseCount() throws -> Int {
+        let now = self.now
+        return try withDatabase { _ in shared.leases.withLock { $0.liveCount(now: now) } }
+    }
+
+    // MARK: Leases on items
+
+    /// Reads what needs work in pages by status and listed order (`items_by_status`): items in
+    /// progress first, then pending and failed ones merged in listed order, skipping leased items.
+    public func claimItems(limit: Int, maxFailures: Int, leaseFor duration: TimeSpan) throws -> [ClaimedItem] {
+        try MemoryStateStore.checkLease(duration)
+        guard (1...100_000).contains(limit), maxFailures >= 1 else {
+            throw PipelineError(.internalError, "a claim of \(limit) items with max_failures \(maxFailures) (1…100000 items, max_failures at least 1)")
+        }
+        let now = self.now
+        let claimed = try withDatabase { database -> [ClaimedItem] in
+            let generation = try Self.listing(in: database).generation
+            let leases = shared.leases.withLock { $0 }
+            let free = { (path: String) in leases.isFree(path, now: now) }
+            var picked = try Self.firstFree(limit, where: "status = 'in_progress'", [], generation: generation, in: database, free)
+            if picked.count < limit {
+                let left = limit - picked.count
+                let pending = try Self.firstFree(left, where: "status = 'pending'", [], generation: generation, in: database, free)
+                let failed = try Self.firstFree(left, where: "status = 'failed' AND failures < ?", [.integer(Int64(maxFailures))],
+                                                generation: generation, in: database, free)
+                picked += (pending + failed).sorted { $0.order < $1.order }.prefix(left)
+            }
+            return shared.leases.withLock { leases in
+                picked.map { ClaimedItem(item: $0.item, record: $0.record,
+                                         lease: leases.grant($0.record.path, to: runner, until: now + duration.seconds, now: now)) }
+            }
+        }
+        tokens.withLock { tokens in for claim in claimed { tokens[claim.lease.path] = claim.lease.token } }
+        return claimed
+    }
+
+    /// The first `count` items of `generation` that match `condition` and that `free` lets go, in listed order.
+    private static func firstFree(_ count: Int, where condition: String, _ values: [SQLiteValue], generation: Int64, in database: SQLiteConnection,
+                                  _ free: (String) -> Bool) throws -> [(item: SourceItem, record: ItemRecord, order: Int64)] {
+        var found: [(item: SourceItem, record: ItemRecord, order: Int64)] = []
+        var after = Int64.min
+        let page = count + 64
+        while true {
+            let rows = try database.query("""
+                SELECT \(itemColumns), extra, listed_order FROM items WHERE \(condition) AND listed_generation = ? AND listed_order > ?
+                ORDER BY listed_order LIMIT ?
+                """, values + [.integer(generation), .integer(after), .integer(Int64(page))])
+            for row in rows {
+                let record = itemRecord(row)
+                guard free(record.path) else { continue }
+                let extra = row[12].text.flatMap { try? JSONValue.parse($0).objectValue } ?? [:]
+                found.append((SourceItem(path: record.path, size: record.size ?? 0, modified: record.modified, extra: extra), record, row[13].integer ?? 0))
+                if found.count == count { return found }
+            }
+            guard rows.count == page, let last = rows.last?[13].integer else { return found }
+            after = last
+        }
+    }
+
+    public func renewLeases(_ paths: [String], for duration: TimeSpan) throws -> [ItemLease] {
+        try MemoryStateStore.checkLease(duration)
+        let now = self.now
+        let held = tokens.withLock { $0 }
+        let renewed = try withDatabase { _ in
+            shared.leases.withLock { leases in
+                paths.compactMap { path in held[path].flatMap { leases.renew(path, by: runner, token: $0, until: now + duration.seconds, now: now) } }
+            }
+        }
+        let kept = Set(renewed.map(\.path))
+        tokens.withLock { tokens in for path in paths where !kept.contains(path) { tokens[path] = nil } }
+        return renewed
+    }
+
+    public func releaseLeases(_ paths: [String]) throws {
+        let held = tokens.withLock { tokens in paths.compactMap { path in tokens.removeValue(forKey: path).map { (path, $0) } } }
+        guard !held.isEmpty else { return }
+        shared.leases.withLock { leases in for (path, token) in held { leases.release(path, by: runner, token: token) } }
+    }
+
+    // MARK: Roles and the listing
+
+    public func holdRole(_ role: String, for duration: TimeSpan) throws -> Bool {
+        try MemoryStateStore.checkLease(duration)
+        let now = self.now
+        return try withDatabase { _ in shared.leases.withLock { $0.holdRole(role, for: runner, until: now + duration.seconds, now: now) } }
+    }
+
+    public func releaseRole(_ role: String) throws {
+        try withDatabase { _ in shared.leases.withLock { $0.releaseRole(role, by: runner) } }
+    }
+
+    /// Where the listing's progress is kept in `meta` (not copied to other stores, removed with everything).
+    private static let listingGenerationKey = "listing:generation", listingCompleteKey = "listing:complete"
+    private static let listingPrefix = "listing:"
+
+    private static func listing(in database: SQLiteConnection) throws -> ListingProgress {
+        let value = { (key: String) in try database.query("SELECT value FROM meta WHERE key = ?", [.text(key)]).first?.first?.text }
+        guard let text = try value(listingGenerationKey) else { return ListingProgress(generation: 0, complete: false) }
+        guard let generation = Int64(text), generation >= 0 else {
+            throw PipelineError(.badData, "the state's listing generation '\(text)' is not a number", hint: "restore the state from your backup or CI artifact")
+        }
+        return ListingProgress(generation: generation, complete: try value(listingCompleteKey) == "1")
+    }
+
+    public func listingProgress() throws -> ListingProgress {
+        try withDatabase { try Self.listing(in: $0) }
+    }
+
+    public func beginListing() throws -> Int64 {
+        try withDatabase { database in
+            try database.transaction {
+                let generation = try Self.listing(in: database).generation + 1
+                try database.query("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?), (?, '0')",
+                                   [.text(Self.listingGenerationKey), .text(String(generation)), .text(Self.listingCompleteKey)])
+                return generation
+            }
+        }
+    }
+
+    public func recordListing(_ items: [SourceItem], generation: Int64) throws -> ListingChanges {
+        try withDatabaseForgettingRecentItems { database in
+            try database.transaction {
+                let latest = try Self.listing(in: database).generation
+                guard generation >= 1, generation <= latest else {
+                    throw PipelineError(.internalError, "listing generation \(generation) was never begun (the latest is \(latest))")
+                }
+                return try record(items, generation: generation, in: database)
+            }
+        }
+    }
+
+    public func finishListing(_ generation: Int64) throws {
+        try withDatabase { database in
+            try database.transaction {
+                guard try Self.listing(in: database).generation == generation else { return }
+                try database.query("INSERT OR REPLACE INTO meta(key, value) VALUES (?, '1')", [.text(Self.listingCompleteKey)])
+            }
+        }
+    }
+
+    // MARK: Bounded reads for the end of a run
+
+    public func givenUpItems(maxFailures: Int, limit: Int) throws -> [ItemRecord] {
+        try withDatabase { database in
+            try database.query("SELECT \(Self.itemColumns) FROM items WHERE status = 'failed' AND failures >= ? ORDER BY listed_order LIMIT ?",
+                               [.integer(Int64(maxFailures)), .integer(Int64(max(0, limit)))]).map(Self.itemRecord)
+        }
+    }
+
+    /// Status by status (`unfinishedGroups`), each in listed order through `items_by_status`: a
+    /// page reads only unfinished items, and a state with none left reads nothing.
+    public func unfinishedSizes(maxFailures: Int, after cursor: SizePage.Cursor?, limit: Int) throws -> SizePage {
+        let limit = max(1, limit)
+        return try withDatabase { database in
+            var sizes: [Int64] = []
+            var group = cursor?.group ?? 0, after = cursor?.position ?? Int64.min
+            while group < Self.unfinishedGroups.count {
+                let status = Self.unfinishedGroups[group], wanted = limit - sizes.count
+                let rows = try database.query("SELECT size, failures, listed_order FROM items WHERE status = ? AND listed_order > ? ORDER BY listed_order LIMIT ?",
+                                              [.text(status.rawValue), .integer(after), .integer(Int64(wanted))])
+                for row in rows where status != .failed || (row[1].integer ?? 0) < Int64(maxFailures) { sizes.append(row[0].integer ?? 0) }
+                guard rows.count == wanted, let last = rows[rows.count - 1][2].integer else {
+                    // This status is read to its end.
+                    group += 1
+                    after = Int64.min
+                    continue
+                }
+                after = last
+                if sizes.count == limit { return SizePage(sizes: sizes, next: SizePage.Cursor(group: group, position: last)) }
+            }
+            return SizePage(sizes: sizes, next: nil)
+        }
+    }
+
+    /// The statuses of items a run would still work on (failed ones: below `max_failures`).
+    private static let unfinishedGroups: [ItemStatus] = [.inProgress, .pending, .failed]
+
     public func close() throws {
-        connection.withLock { database in
+        shared.connection.withLock { database in
             guard let open = database else { return }
             // Back to one self-contained file; if a reader holds it, the WAL is checkpointed at least.
             try? open.execute("PRAGMA wal_checkpoint(TRUNCATE)")

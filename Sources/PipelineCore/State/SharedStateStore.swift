@@ -18,6 +18,10 @@ public protocol SharedStateStore: StateStore {
     /// Who this store writes as.
     var runner: RunnerIdentity { get }
 
+    /// Whether calls return without waiting on a network (an embedded or in-memory state), so a
+    /// caller may make them on the async world's threads rather than on one of their own.
+    var answersAtOnce: Bool { get }
+
     // MARK: Leases on items
 
     /// Claims up to `limit` items of the latest listing generation that need work — pending, in

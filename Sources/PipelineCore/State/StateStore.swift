@@ -25,6 +25,15 @@ public protocol StateStore: Sendable {
     func allItems() throws -> [ItemRecord]
     func summary(maxFailures: Int) throws -> StateSummary
 
+    /// Up to `limit` items given up (failed `maxFailures` runs or more), in listed order: a run
+    /// names them at its end without reading the whole state (`summary` counts them all).
+    func givenUpItems(maxFailures: Int, limit: Int) throws -> [ItemRecord]
+
+    /// The sizes of the items a run would still work on (pending, in progress, failed fewer than
+    /// `maxFailures` runs): up to `limit` after `cursor` (nil: from the first), so the sizes of a
+    /// state of any size are read page by page, each page one bounded read.
+    func unfinishedSizes(maxFailures: Int, after cursor: SizePage.Cursor?, limit: Int) throws -> SizePage
+
     /// Makes failed (and skipped) items eligible again; returns how many changed.
     func retry(paths: [String]?, includeSkipped: Bool) throws -> Int
     /// Forgets an item entirely, so the next run processes it from the start.
@@ -74,6 +83,23 @@ public protocol StateStore: Sendable {
 }
 
 extension StateStore {
+    /// From `allItems()`: for a store that holds every item in memory anyway.
+    public func givenUpItems(maxFailures: Int, limit: Int) throws -> [ItemRecord] {
+        Array(try allItems().lazy.filter { $0.hasGivenUp(maxFailures: maxFailures) }.prefix(max(0, limit)))
+    }
+
+    /// From `allItems()`, in one page: for a store that holds every item in memory anyway.
+    public func unfinishedSizes(maxFailures: Int, after cursor: SizePage.Cursor?, limit: Int) throws -> SizePage {
+        guard cursor == nil else { return SizePage(sizes: [], next: nil) }
+        return SizePage(sizes: try allItems().compactMap { item in
+            switch item.status {
+            case .completed, .skipped: return nil
+            case .failed where item.hasGivenUp(maxFailures: maxFailures): return nil
+            default: return item.size ?? 0
+            }
+        }, next: nil)
+    }
+
     public func commit(_ transition: StateTransition) async throws { try await commit([transition]) }
     public func setMetadata(_ key: String, _ value: String) throws { try setMetadata([key: value]) }
 

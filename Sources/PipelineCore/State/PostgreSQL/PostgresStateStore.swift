@@ -23,6 +23,7 @@ public final class PostgresStateStore: SharedStateStore {
     private static let schemaLockKey: Int64 = 0x7069_7065_6c69_6e65  // "pipeline"
 
     public let runner: RunnerIdentity
+    public var answersAtOnce: Bool { false }
     /// The URL without its password, for messages.
     public let target: String
     private let session: Mutex<Session>
@@ -448,6 +449,30 @@ public final class PostgresStateStore: SharedStateStore {
                 }
             }
             return summary
+        }
+    }
+
+    public func givenUpItems(maxFailures: Int, limit: Int) throws -> [ItemRecord] {
+        try withConnection { connection in
+            try connection.execute("SELECT \(Self.itemColumns) FROM items WHERE status = 'failed' AND failures >= $1 ORDER BY listed_order LIMIT $2",
+                                   [.int64(Int64(maxFailures)), .int64(Int64(max(0, limit)))]).rows.map(Self.itemRecord)
+        }
+    }
+
+    /// In listed order, after the cursor: one bounded read a page.
+    public func unfinishedSizes(maxFailures: Int, after cursor: SizePage.Cursor?, limit: Int) throws -> SizePage {
+        try withConnection { connection in
+            let rows = try connection.execute("""
+                SELECT COALESCE(size, 0), listed_order FROM items
+                WHERE listed_order > $2 AND (status IN ('pending', 'in_progress') OR (status = 'failed' AND failures < $1))
+                ORDER BY listed_order LIMIT $3
+                """, [.int64(Int64(maxFailures)), .int64(cursor?.position ?? Int64.min), .int64(Int64(max(1, limit)))]).rows
+            let sizes = try rows.map { row in
+                guard let size = row[0].int64 else { throw Self.damaged("a size came back empty") }
+                return size
+            }
+            let next = rows.count == max(1, limit) ? rows.last?[1].int64.map { SizePage.Cursor(group: 0, position: $0) } : nil
+            return SizePage(sizes: sizes, next: next)
         }
     }
 
