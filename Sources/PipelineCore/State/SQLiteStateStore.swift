@@ -27,7 +27,7 @@ public final class SQLiteStateStore: SharedStateStore {
     public var answersAtOnce: Bool { true }
     private let shared: Shared
     private var now: Double { shared.now() }
-    private let groupCommit = Mutex(GroupCommitQueue())
+    private let groupCommit = GroupCommit()
     /// The fencing tokens of the leases this runner was given, by path.
     private let tokens = Mutex<[String: Int64]>([:])
     /// Beyond this many, the recent items are forgotten (they are read again when needed).
@@ -46,12 +46,6 @@ public final class SQLiteStateStore: SharedStateStore {
             self.connection = Mutex(connection)
             self.now = now
         }
-    }
-
-    /// Transitions waiting for the committer, and whether it is draining them.
-    private struct GroupCommitQueue {
-        var waiting: [(transitions: [StateTransition], continuation: CheckedContinuation<Void, any Error>)] = []
-        var draining = false
     }
 
     /// Opens (or, when `create` and absent, creates) the state at `path`.
@@ -197,59 +191,10 @@ public final class SQLiteStateStore: SharedStateStore {
 
     // MARK: Transitions
 
+    /// Merged with the commits arriving meanwhile (`GroupCommit`); the leader commits inline,
+    /// with no thread hop: the file answers at once.
     public func commit(_ transitions: [StateTransition]) async throws {
-        // The first caller leads: it commits inline (no thread hop) and then commits whatever
-        // queued up meanwhile in one transaction. Callers arriving during a commit wait in line.
-        if groupCommit.withLock({ queue in queue.draining ? false : { queue.draining = true; return true }() }) {
-            defer { drainGroupCommits() }
-            try commitSynchronously(transitions)
-            return
-        }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let leads = groupCommit.withLock { queue -> Bool in
-                if queue.draining {
-                    queue.waiting.append((transitions, continuation))
-                    return false
-                }
-                queue.draining = true
-                return true
-            }
-            guard leads else { return }
-            do {
-                try commitSynchronously(transitions)
-                continuation.resume()
-            } catch {
-                continuation.resume(throwing: error)
-            }
-            drainGroupCommits()
-        }
-    }
-
-    /// Commits everything that queued up while the previous transaction ran, in one transaction,
-    /// until nothing waits. If a batch fails, each caller's transitions are tried alone, so one
-    /// bad one fails only its caller.
-    private func drainGroupCommits() {
-        while true {
-            let batch = groupCommit.withLock { queue in
-                defer { queue.waiting.removeAll(keepingCapacity: true) }
-                if queue.waiting.isEmpty { queue.draining = false }
-                return queue.waiting
-            }
-            if batch.isEmpty { return }
-            do {
-                try commitSynchronously(batch.flatMap(\.transitions))
-                for entry in batch { entry.continuation.resume() }
-            } catch {
-                for entry in batch {
-                    do {
-                        try commitSynchronously(entry.transitions)
-                        entry.continuation.resume()
-                    } catch {
-                        entry.continuation.resume(throwing: error)
-                    }
-                }
-            }
-        }
+        try await groupCommit.commit(transitions, perform: { try $0() }) { [self] in try commitSynchronously($0) }
     }
 
     /// Fenced like every shared driver's commit (`LeaseTable.mayWrite`): if this runner may not
