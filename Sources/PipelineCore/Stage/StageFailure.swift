@@ -26,13 +26,18 @@ public struct StageFailure: Error, Sendable, Equatable, CustomStringConvertible 
     /// The other side answered, about this item only (Google's status 13 for one media item): a
     /// retryable failure that says nothing of an outage (`CircuitBreaker`).
     public var isAnswerAboutTheItem: Bool
+    /// Why, from the documented set (`FailureCategory`), when the stage knows; nil leaves it to be
+    /// told from the message when the item fails.
+    public var category: FailureCategory?
 
-    public init(_ kind: Kind, _ message: String, retryAfter: TimeSpan? = nil, backtrackLimit: Int? = nil, isAnswerAboutTheItem: Bool = false) {
+    public init(_ kind: Kind, _ message: String, retryAfter: TimeSpan? = nil, backtrackLimit: Int? = nil, isAnswerAboutTheItem: Bool = false,
+                category: FailureCategory? = nil) {
         self.kind = kind
         self.message = message
         self.retryAfter = retryAfter
         self.backtrackLimit = backtrackLimit
         self.isAnswerAboutTheItem = isAnswerAboutTheItem
+        self.category = category
     }
 
     public static func retryable(_ message: String) -> StageFailure { StageFailure(.retryable, message) }
