@@ -12,6 +12,8 @@ public struct RunSettings: Sendable {
     public var quotas: [QuotaModel] = []
     /// How long a runner's hold on an item of a shared state lasts unless renewed.
     public var lease = RunSettings.defaultLease
+    /// What the run reads the time from and waits on (a test's own clock in tests).
+    public var clock: any RunClock = SystemRunClock()
 
     public static let defaultLease = TimeSpan(milliseconds: 60_000)
 

@@ -80,6 +80,30 @@ public protocol StateStore: Sendable {
 
     /// Flushes and closes; afterwards the state is one self-contained file.
     func close() throws
+
+    // MARK: Run history
+
+    /// Records that a run began; returns its number: one more than the last run's, across every
+    /// runner of the state.
+    func beginRun(runner: String, startedAt: Double) throws -> Int64
+
+    /// Records how run `record.number` ended (a run killed before this keeps no end).
+    func finishRun(_ record: RunRecord) throws
+
+    /// The last `limit` runs, oldest first.
+    func runs(limit: Int) throws -> [RunRecord]
+
+    /// The failed items (their last run failed them, given up or not), counted by the category of
+    /// their last failure.
+    func failedItemsByCategory() throws -> [FailureCategory: Int]
+}
+
+extension StateStore {
+    // Placeholders until every driver keeps a run history (issue 15): nothing is recorded.
+    public func beginRun(runner: String, startedAt: Double) throws -> Int64 { 0 }
+    public func finishRun(_ record: RunRecord) throws {}
+    public func runs(limit: Int) throws -> [RunRecord] { [] }
+    public func failedItemsByCategory() throws -> [FailureCategory: Int] { [:] }
 }
 
 extension StateStore {

@@ -1,0 +1,74 @@
+import Foundation
+import Synchronization
+@testable import PipelineCore
+
+/// A `RunClock` that moves only when a test says so (`advance`): sleepers wake when the clock
+/// passes their deadline, in deadline order. Starts at the real time of its creation (or `date`).
+final class TestClock: RunClock {
+    private struct Sleeper {
+        var id: Int
+        var deadline: Duration
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct Contents {
+        var elapsed: Duration = .zero
+        var sleepers: [Sleeper] = []
+        var nextID = 0
+        var cancelled: Set<Int> = []
+    }
+
+    private let start = ContinuousClock.now
+    private let startDate: Date
+    private let contents = Mutex(Contents())
+
+    init(date: Date = Date()) { startDate = date }
+
+    var date: Date { startDate.addingTimeInterval(Self.seconds(contents.withLock { $0.elapsed })) }
+    var instant: ContinuousClock.Instant { start + contents.withLock { $0.elapsed } }
+
+    /// How many tasks sleep on this clock now.
+    var sleeperCount: Int { contents.withLock { $0.sleepers.count } }
+
+    func sleep(for duration: Duration) async throws {
+        guard duration > .zero else { return try Task.checkCancellation() }
+        let id = contents.withLock { contents -> Int in
+            contents.nextID += 1
+            return contents.nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let cancelledAlready = contents.withLock { contents -> Bool in
+                    if contents.cancelled.remove(id) != nil { return true }
+                    contents.sleepers.append(Sleeper(id: id, deadline: contents.elapsed + duration, continuation: continuation))
+                    return false
+                }
+                if cancelledAlready { continuation.resume(throwing: CancellationError()) }
+            }
+        } onCancel: {
+            let sleeper = contents.withLock { contents -> Sleeper? in
+                guard let index = contents.sleepers.firstIndex(where: { $0.id == id }) else {
+                    contents.cancelled.insert(id)
+                    return nil
+                }
+                return contents.sleepers.remove(at: index)
+            }
+            sleeper?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Moves the clock on by `duration` and wakes every sleeper whose deadline it passed.
+    func advance(by duration: Duration) {
+        let woken = contents.withLock { contents -> [Sleeper] in
+            contents.elapsed += duration
+            let due = contents.sleepers.filter { $0.deadline <= contents.elapsed }.sorted { $0.deadline < $1.deadline }
+            contents.sleepers.removeAll { $0.deadline <= contents.elapsed }
+            return due
+        }
+        for sleeper in woken { sleeper.continuation.resume() }
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
