@@ -92,8 +92,12 @@ public struct TransferPlan: Sendable, Equatable, Codable {
         guard !quotas.isEmpty else { return line }
         line += ": " + quotas.map { "\(Self.count($0.requests)) \($0.service) requests, \($0.days) day\($0.days == 1 ? "" : "s") at \(Self.count($0.dailyRequests)) a day" }
             .joined(separator: "; ")
-        let finish = Calendar(identifier: .gregorian).date(byAdding: .day, value: max(0, days - 1), to: now) ?? now
-        return line + " (quota allowing, done around \(Self.day(finish)))"
+        return line + " (quota allowing, done around \(doneAround(from: now)))"
+    }
+
+    /// The day the longest quota wait should end (`2026-12-01`): today when today's quota is enough.
+    public func doneAround(from now: Date = Date()) -> String {
+        Self.day(Calendar(identifier: .gregorian).date(byAdding: .day, value: max(0, days - 1), to: now) ?? now)
     }
 
     static func count(_ value: Int) -> String {
