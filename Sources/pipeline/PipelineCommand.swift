@@ -12,6 +12,7 @@ struct PipelineCommand: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, ValidateCommand.self, StatusCommand.self, StateCommand.self,
             RetryCommand.self, ForgetCommand.self, StagesCommand.self, ChecksumCommand.self, AuthCommand.self, PlanCommand.self,
+            ReportCommand.self,
         ]
     )
 }

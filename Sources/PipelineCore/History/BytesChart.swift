@@ -7,7 +7,7 @@ struct BytesChart {
         let frame = ChartFrame(slots: groups.count, largest: Double(groups.map(\.bytesCompleted).max() ?? 0))
         var svg = frame.open(label: "Bytes completed in each run")
         svg += frame.axes(value: { ReadableNumber.bytes(CheckedNumber.int64($0) ?? .max) }, columnLabel: { ReadableNumber.count(groups[$0].lastRun) })
-        let width = min(48, frame.slotWidth * 0.72)
+        let width = min(56, frame.slotWidth * 0.72)
         for (index, group) in groups.enumerated() {
             let top = frame.y(Double(group.bytesCompleted))
             let height = max(group.bytesCompleted > 0 ? 1 : 0, frame.y(0) - top)

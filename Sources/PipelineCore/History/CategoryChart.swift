@@ -16,7 +16,7 @@ struct CategoryChart {
     }
 
     var svg: String {
-        let rowHeight = 30.0, labelWidth = 210.0, countWidth = 70.0
+        let rowHeight = 32.0, labelWidth = 250.0, countWidth = 80.0
         let height = Double(rows.count) * rowHeight + 12
         let largest = Double(rows.map(\.count).max() ?? 1)
         let room = ChartFrame.width - labelWidth - countWidth

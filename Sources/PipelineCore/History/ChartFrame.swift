@@ -1,14 +1,14 @@
-/// The geometry every chart of the history page shares: a 720×240 SVG drawing with room for the
+/// The geometry every chart of the history page shares: a 960×280 SVG drawing (about the size it is shown at, so its text reads at the page's size) with room for the
 /// axis labels, `slots` columns along x (one per run group) and a "nice" top value on y.
 struct ChartFrame {
-    static let width = 720.0
+    static let width = 960.0
     let height: Double
-    let left = 70.0, right = 14.0, top = 14.0, bottom = 30.0
+    let left = 74.0, right = 14.0, top = 14.0, bottom = 30.0
     let slots: Int
     /// The value at the top of the plot: the largest value rounded up to 1, 2 or 5 × a power of ten.
     let maximum: Double
 
-    init(slots: Int, largest: Double, height: Double = 240) {
+    init(slots: Int, largest: Double, height: Double = 280) {
         self.slots = max(1, slots)
         self.height = height
         maximum = Self.niceCeiling(largest)

@@ -33,7 +33,7 @@ enum HistoryPageStyle {
         .swatch { display: inline-block; width: 14px; height: 10px; border-radius: 2px; margin-right: 6px; vertical-align: middle; }
         .swatch.done { background: var(--done); } .swatch.left { background: var(--left); } .swatch.bar { background: var(--bar); }
         svg.chart { display: block; width: 100%; height: auto; }
-        svg text { font: 12px system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; fill: var(--muted); }
+        svg text { font: 13px system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; fill: var(--muted); }
         .axis .grid { stroke: var(--grid); stroke-width: 1; }
         .axis .base { stroke: var(--muted); stroke-width: 1; }
         .done-area { fill: var(--done); fill-opacity: 0.16; }

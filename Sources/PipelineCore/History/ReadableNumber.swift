@@ -2,9 +2,9 @@ import Foundation
 
 /// Numbers as a person reads them on the history page: `3,456` items, `1.2 GB`, `78%`, `1h5m`,
 /// `2026-11-30 09:23` (UTC).
-enum ReadableNumber {
+public enum ReadableNumber {
     /// Grouped by thousands: `3,456`.
-    static func count(_ value: Int) -> String {
+    public static func count(_ value: Int) -> String {
         value < 0 ? "-" + TransferPlan.count(Int(clamping: value.magnitude)) : TransferPlan.count(value)
     }
 
