@@ -39,6 +39,14 @@ struct HeadlessBrowser {
         return visit
     }
 
+    /// The page at `file` printed to a PDF at `pdf` (A4/Letter as chromium chooses, no header or footer).
+    func printToPDF(_ file: String, to pdf: String) throws -> Visit {
+        try? FileManager.default.removeItem(atPath: pdf)
+        let visit = try run(["--print-to-pdf=\(pdf)", "--no-pdf-header-footer"], file)
+        guard FileManager.default.fileExists(atPath: pdf) else { throw SandboxError("chromium wrote no PDF at \(pdf)") }
+        return visit
+    }
+
     /// The DOM chromium built from the page at `file`, serialised (`--dump-dom`), as the visit's output.
     func dom(of file: String) throws -> Visit {
         try run(["--dump-dom"], file)

@@ -102,6 +102,13 @@ struct ReportPageTests {
         try? FileManager.default.removeItem(atPath: "/tmp/report-screenshot.png")
         try FileManager.default.copyItem(atPath: Self.screenshot, toPath: "/tmp/report-screenshot.png")
 
+        // Printed: a PDF of several pages (the print style sheet keeps sections whole).
+        let printed = try browser.printToPDF(file, to: sandbox.root + "/history.pdf")
+        #expect(printed.leftovers.isEmpty, "chromium left processes behind: \(printed.leftovers)")
+        let pdf = try Data(contentsOf: URL(fileURLWithPath: sandbox.root + "/history.pdf"))
+        let pages = String(decoding: pdf, as: UTF8.self).components(separatedBy: "/Count ").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }.max() ?? 0
+        #expect(pdf.starts(with: Data("%PDF-".utf8)) && pages >= 2, "\(pdf.count) bytes, \(pages) pages")
+
         let dark = try browser.screenshot(of: file, to: Self.darkScreenshot, dark: true)
         #expect(dark.leftovers.isEmpty, "chromium left processes behind: \(dark.leftovers)")
         let darkStats = try Self.pngStats(Self.darkScreenshot)

@@ -114,6 +114,8 @@ struct HistoryPageTests {
         let html = Self.page(Self.runs(500))
         #expect(Self.count("class=\"bar\"", in: html) == 56, "500 runs in groups of 9: 56 bars, not 500")
         #expect(html.contains("each point: 9 consecutive runs") && html.contains("runs 496–500: "))
+        // Runs 496–500 complete 52, 40, 43, 46, 49 items of 25 MB: 230 in all, 46 a run.
+        #expect(html.contains("runs 496–500: 1.2 GB a run on average (5.8 GB in all), 230 items completed"), "a short last group is not drawn as a slow one")
         let table = html.components(separatedBy: "<tbody>").last ?? ""
         #expect(Self.count("<tr", in: table) == HistoryPage.tableLimit)
         #expect(html.contains("The latest 50 of 500 runs"))

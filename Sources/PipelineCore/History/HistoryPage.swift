@@ -48,7 +48,8 @@ public struct HistoryPage: Sendable {
                 <h2>No runs recorded yet</h2>
                 <p>Every <code>pipeline run</code> records when it ran, what it completed and why it stopped; \
                 this page draws progress over runs and bytes per run from those records.</p>
-                <p>Run <code>pipeline run FILE</code>, then <code>pipeline report FILE --html OUT</code> again.</p>
+                <p>Run <code>pipeline run FILE</code>, then <code>pipeline report FILE --html OUT</code> again. \
+                (Runs made before pipeline kept a run history are counted above but not drawn.)</p>
                 """)
         } else {
             let series = RunSeries(runs: runs, completedNow: summary.completed)
@@ -59,7 +60,7 @@ public struct HistoryPage: Sendable {
                 \(ProgressChart(series: series).svg)
                 """)
             page += Self.section(id: "bytes", title: "Bytes per run", """
-                <p class="hint">\(series.runsPerGroup == 1 ? "One bar per run" : "Each bar: \(series.runsPerGroup) consecutive runs"), by run number.</p>
+                <p class="hint">\(series.runsPerGroup == 1 ? "One bar per run" : "Each bar: the average run of \(series.runsPerGroup) consecutive runs"), by run number.</p>
                 \(BytesChart(series: series).svg)
                 """)
         }
