@@ -73,6 +73,7 @@ class PNGStatsTests(unittest.TestCase):
         self.assertEqual(stats["background_share"], 1.0)
         self.assertEqual(stats["rows_with_content"], 0)
         self.assertIsNone(stats["first_content_row"])
+        self.assertEqual(stats["colours_by_third"], [1, 1, 1])
 
     def test_every_filter_type_decodes_to_the_same_pixels(self):
         for kind in range(5):
@@ -82,6 +83,7 @@ class PNGStatsTests(unittest.TestCase):
                 self.assertEqual(stats["background"], [255, 255, 255])
                 self.assertEqual((stats["rows_with_content"], stats["first_content_row"], stats["last_content_row"]), (3, 4, 6))
                 self.assertAlmostEqual(stats["background_share"], 1 - 15 / 160, places=5)
+                self.assertEqual(stats["colours_by_third"], [1, 2, 1], "rows 0-3, 4-6 (the block), 7-9")
 
     def test_rgba_pixels_are_read_with_their_alpha_dropped(self):
         stats = png_stats.stats(make_png(8, 8, lambda x, y: block(x, y) + (128 if x % 2 else 255,), channels=4, filter_kind=4))
