@@ -69,8 +69,9 @@ struct HeadlessBrowser {
         defer { try? FileManager.default.removeItem(atPath: profile) }
         // Output to files, not pipes: a child that kept a pipe open would keep a reader waiting.
         let stdoutPath = profile + ".out", stderrPath = profile + ".err"
-        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        for path in [stdoutPath, stderrPath] where !FileManager.default.createFile(atPath: path, contents: nil) {
+            throw SandboxError("cannot create \(path) for chromium's output")
+        }
         defer {
             try? FileManager.default.removeItem(atPath: stdoutPath)
             try? FileManager.default.removeItem(atPath: stderrPath)
