@@ -326,9 +326,10 @@ public struct PipelineFileLoader: Sendable {
         mutating func scheduleWindow(_ node: Node) throws -> ScheduleWindow {
             let rule = try scheduleRule(node, context: "a 'windows' entry", keys: PipelineFileLoader.windowKeys)
             let map = try YAMLMapping(node, file: file, context: "a 'windows' entry")
-            var zone = TimeZone(identifier: "UTC")!
+            var (zone, zoneName) = (TimeZone(identifier: "UTC")!, "UTC")
             if let zoneNode = map["time_zone"] {
                 let name = try string(zoneNode, key: "time_zone")
+                zoneName = name
                 guard let known = TimeZone(identifier: name) else {
                     let suggestion = NameSuggester.nearest(to: name, in: TimeZone.knownTimeZoneIdentifiers).map { " (did you mean '\($0)'?)" } ?? ""
                     throw location(zoneNode).error("unknown time zone '\(name)'\(suggestion)", hint: "use an IANA name such as Europe/Berlin, America/New_York or UTC")
@@ -337,7 +338,7 @@ public struct PipelineFileLoader: Sendable {
             }
             let betweenNode = try map.required("between")
             let between = try string(betweenNode, key: "between")
-            guard let window = DailyWindow(between: between, timeZone: zone) else {
+            guard let window = DailyWindow(between: between, timeZone: zone, zoneName: zoneName) else {
                 throw location(betweenNode).error("'between' must be two different times of day such as \"01:00-06:00\" or \"22:00-06:00\" (24-hour clock, 00:00 to 24:00), got '\(between)'")
             }
             return ScheduleWindow(rule: rule, window: window)

@@ -11,20 +11,24 @@ public struct DailyWindow: Sendable, Hashable, CustomStringConvertible {
     public let start: Int
     public let end: Int
     public let timeZone: TimeZone
+    /// The time zone as the pipeline file names it (Foundation calls UTC "GMT").
+    public let zoneName: String
 
-    /// Nil unless `0 ≤ start, end ≤ 1440`, `start < 1440` and `start ≠ end`.
-    public init?(start: Int, end: Int, timeZone: TimeZone) {
+    /// Nil unless `0 ≤ start, end ≤ 1440`, `start < 1440` and `start ≠ end`. `zoneName`: how
+    /// messages name the time zone (its identifier when nil).
+    public init?(start: Int, end: Int, timeZone: TimeZone, zoneName: String? = nil) {
         guard (0..<1440).contains(start), (0...1440).contains(end), start != end, !(start == 0 && end == 1440) else { return nil }
         self.start = start
         self.end = end
         self.timeZone = timeZone
+        self.zoneName = zoneName ?? timeZone.identifier
     }
 
     /// Parses `HH:MM-HH:MM` (24-hour clock; the end may be 24:00); nil for anything else.
-    public init?(between text: String, timeZone: TimeZone) {
+    public init?(between text: String, timeZone: TimeZone, zoneName: String? = nil) {
         let parts = text.replacingOccurrences(of: "–", with: "-").split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 2, let start = Self.minute(parts[0], allowingEnd: false), let end = Self.minute(parts[1], allowingEnd: true) else { return nil }
-        self.init(start: start, end: end, timeZone: timeZone)
+        self.init(start: start, end: end, timeZone: timeZone, zoneName: zoneName)
     }
 
     /// `HH:MM` as minutes after midnight; `24:00` only as an end.
@@ -64,7 +68,7 @@ public struct DailyWindow: Sendable, Hashable, CustomStringConvertible {
 
     /// `01:00–06:00 Europe/Berlin`.
     public var description: String {
-        "\(Self.clock(start))–\(Self.clock(end)) \(timeZone.identifier)"
+        "\(Self.clock(start))–\(Self.clock(end)) \(zoneName)"
     }
 
     private static func clock(_ minute: Int) -> String {
