@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// The pipeline file's schedule applied to a run's state: the classes stored beside the items,
 /// the plan of each claim (at the run clock's time, with the quota preference), and what the run
@@ -13,8 +12,6 @@ final class ScheduledClaims: Sendable {
     let quotas: [QuotaModel]
     let store: any SharedStateStore
     let maxFailures: Int
-    /// The size limit of the last claim's plan (nil: none), for the end of the run.
-    private let lastSizeLimit = Mutex<Int64?>(nil)
 
     /// Items classified again per page when the rules changed.
     static let page = 1000
@@ -29,9 +26,7 @@ final class ScheduledClaims: Sendable {
 
     /// What a claim made now may take, and in which order.
     func plan() throws -> ClaimPlan {
-        let limit = try quotaSizeLimit()
-        lastSizeLimit.withLock { $0 = limit }
-        return schedule.claimPlan(at: clock.date, sizeLimit: limit)
+        schedule.claimPlan(at: clock.date, sizeLimit: try quotaSizeLimit())
     }
 
     /// What is left of each counted quota today, from the state's counters, made into a size limit.
@@ -86,7 +81,8 @@ final class ScheduledClaims: Sendable {
             count += counts.values.reduce(0, +)
             notices += schedule.waitingNotices(counts: counts, at: now)
         }
-        if let limit = lastSizeLimit.withLock({ $0 }) {
+        // What the quota has left now: items over that limit were not claimed (or would not be now).
+        if let limit = try quotaSizeLimit() {
             var tooLarge = 0
             var cursor: SizePage.Cursor?
             repeat {
