@@ -281,16 +281,13 @@ public final class Orchestrator: Sendable {
         let scheduled = ScheduledClaims(settings: settings, store: shared)
         try scheduled.refreshClasses()
         let generation = try shared.beginListing()
-        let selection = settings.source?.selection ?? .everything
+        let intake = ListingIntake(selection: settings.source?.selection ?? .everything, scheduled: scheduled)
         let counts = Mutex((found: 0, selected: 0))
         let listed = try await listSource { [source] context in
             counts.withLock { $0 = (0, 0) }
             try await source.list(context) { [weak self] batch in
-                let selected = selection.select(batch)
+                let (selected, changes) = try intake.record(batch, generation: generation)
                 counts.withLock { $0.found += batch.count; $0.selected += selected.count }
-                guard !selected.isEmpty else { return }
-                let changes = try shared.recordListing(selected, generation: generation)
-                try scheduled.classify(selected)
                 self?.discardChangedWork(changes)
             }
             return counts.withLock { $0 }
