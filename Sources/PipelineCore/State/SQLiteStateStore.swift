@@ -148,7 +148,7 @@ public final class SQLiteStateStore: SharedStateStore {
     }
 
     /// The index a claim in `order` reads, by status and window class, in claim order.
-    private static func claimIndex(_ order: ScheduleOrder) -> String {
+    static func claimIndex(_ order: ScheduleOrder) -> String {
         let key = order.sqlTerm.isEmpty ? "" : order.sqlTerm + ", "
         let name = "items_claim_" + order.rawValue.replacingOccurrences(of: "-", with: "_")
         return "CREATE INDEX IF NOT EXISTS \(name) ON items(status, window_class, schedule_rank, failures, \(key)listed_order);"
@@ -382,7 +382,7 @@ public final class SQLiteStateStore: SharedStateStore {
 
     // MARK: Reading
 
-    private static let itemColumns =
+    static let itemColumns =
         "path, size, modified, status, stage, failures, last_error, first_failed, last_failed, skip_reason, updated_at, completed_at"
 
     private static func itemRecord(_ row: [SQLiteValue]) -> ItemRecord {
@@ -675,15 +675,10 @@ public final class SQLiteStateStore: SharedStateStore {
                 if plan.order != .listed, shared.claimIndexes.withLock({ $0.insert(plan.order).inserted }) {
                     try database.execute(Self.claimIndex(plan.order))
                 }
-                let key = plan.order.sqlTerm.isEmpty ? "" : plan.order.sqlTerm + ", "
-                let orderBy = "schedule_rank, failures, \(key)listed_order"
-                let size = plan.sizeLimit.map { " AND COALESCE(size, 0) <= \($0)" } ?? ""
                 var waiting: [Waiting] = []
-                for window in plan.openClasses {
-                    waiting += try Self.firstFree(left, where: "status = 'pending' AND window_class = \(window)\(size)", [], orderBy: orderBy,
-                                                  generation: generation, in: database, free)
-                    waiting += try Self.firstFree(left, where: "status = 'failed' AND window_class = \(window) AND failures < ?\(size)",
-                                                  [.integer(Int64(maxFailures))], orderBy: orderBy, generation: generation, in: database, free)
+                for read in Self.waitingReads(plan, maxFailures: maxFailures) {
+                    waiting += try Self.firstFree(left, where: read.condition, read.values, orderBy: Self.claimOrder(plan), generation: generation,
+                                                  in: database, free)
                 }
                 picked += waiting.sorted { plan.precedes($0.candidate, $1.candidate) }.prefix(left)
             }
@@ -694,6 +689,29 @@ public final class SQLiteStateStore: SharedStateStore {
         }
         tokens.withLock { tokens in for claim in claimed { tokens[claim.lease.path] = claim.lease.token } }
         return claimed
+    }
+
+    /// The reads of a claim's waiting items: per window class that may start now, the pending and
+    /// the failed ones (each one range of the order's `claimIndex`).
+    static func waitingReads(_ plan: ClaimPlan, maxFailures: Int) -> [(condition: String, values: [SQLiteValue])] {
+        let size = plan.sizeLimit.map { " AND COALESCE(size, 0) <= \($0)" } ?? ""
+        return plan.openClasses.flatMap { window -> [(condition: String, values: [SQLiteValue])] in
+            [("status = 'pending' AND window_class = \(window)\(size)", []),
+             ("status = 'failed' AND window_class = \(window) AND failures < ?\(size)", [.integer(Int64(maxFailures))])]
+        }
+    }
+
+    /// The order a claim reads waiting items in (the order of its `claimIndex`).
+    static func claimOrder(_ plan: ClaimPlan) -> String {
+        "schedule_rank, failures, \(plan.order.sqlTerm.isEmpty ? "" : plan.order.sqlTerm + ", ")listed_order"
+    }
+
+    /// What `firstFree` reads: a page of the items matching `condition` in `orderBy`.
+    static func claimSelect(where condition: String, orderBy: String) -> String {
+        """
+        SELECT \(itemColumns), extra, listed_order, schedule_rank, window_class FROM items WHERE \(condition) AND listed_generation = ?
+        ORDER BY \(orderBy) LIMIT ? OFFSET ?
+        """
     }
 
     /// An item a claim may take, with what it is ordered by.
@@ -707,10 +725,8 @@ public final class SQLiteStateStore: SharedStateStore {
         let page = count + 64
         while true {
             // Skipped rows are leased items (few: this runner's items in flight), so the offset stays small.
-            let rows = try database.query("""
-                SELECT \(itemColumns), extra, listed_order, schedule_rank, window_class FROM items WHERE \(condition) AND listed_generation = ?
-                ORDER BY \(orderBy) LIMIT ? OFFSET ?
-                """, values + [.integer(generation), .integer(Int64(page)), .integer(offset)])
+            let rows = try database.query(claimSelect(where: condition, orderBy: orderBy),
+                                          values + [.integer(generation), .integer(Int64(page)), .integer(offset)])
             for row in rows {
                 let record = itemRecord(row)
                 guard free(record.path) else { continue }
