@@ -128,6 +128,20 @@ struct OrchestratorScheduleTests {
         #expect(inside.waiting == 0 && inside.exitStatus == .success && inside.completed == 2)
     }
 
+    @Test func changedRulesReclassifyEveryItemBeforeTheNextListing() async throws {
+        let store = MemoryStateStore()
+        let clock = TestClock(date: Self.noon)
+        let windowed = try await run(store, RecordingStage(), schedule: Schedule(windows: Self.nightlyVideos), clock: clock)
+        #expect(windowed.waiting == 2)
+        #expect(try store.metadata(Schedule.digestKey) == Schedule(windows: Self.nightlyVideos).classDigest)
+        // The window is dropped from the file: the videos are classed again and taken, at noon.
+        let stage = RecordingStage()
+        let outcome = try await run(store, stage, schedule: Schedule(order: .largestFirst), clock: clock)
+        #expect(stage.order == ["/v/huge.mov", "/v/big.mp4"])
+        #expect(outcome.waiting == 0 && outcome.exitStatus == .success)
+        #expect(try store.metadata(Schedule.digestKey) == Schedule().classDigest)
+    }
+
     @Test func aWindowThatOpensDuringTheRunHasItsItemsTakenFromThenOn() async throws {
         let clock = TestClock(date: ISO8601DateFormatter().date(from: "2026-06-01T00:59:00Z")!)
         // The last photo takes two minutes (by the test clock): the window opens meanwhile.
