@@ -45,11 +45,14 @@ final class CountingStateStore: SharedStateStore {
         count { $0.commits += 1; $0.transitions += transitions.count }
     }
 
-    func claimItems(limit: Int, maxFailures: Int, leaseFor duration: TimeSpan) throws -> [ClaimedItem] {
-        let claimed = try inner.claimItems(limit: limit, maxFailures: maxFailures, leaseFor: duration)
+    func claimItems(limit: Int, maxFailures: Int, leaseFor duration: TimeSpan, plan: ClaimPlan) throws -> [ClaimedItem] {
+        let claimed = try inner.claimItems(limit: limit, maxFailures: maxFailures, leaseFor: duration, plan: plan)
         count { $0.claims += 1; $0.claimedItems += claimed.count }
         return claimed
     }
+
+    func setScheduleClasses(_ classes: [String: ScheduleClass]) throws { try inner.setScheduleClasses(classes) }
+    func waitingByWindow(maxFailures: Int) throws -> [Int: Int] { try inner.waitingByWindow(maxFailures: maxFailures) }
 
     func renewLeases(_ paths: [String], for duration: TimeSpan) throws -> [ItemLease] {
         count { $0.renewals += 1 }

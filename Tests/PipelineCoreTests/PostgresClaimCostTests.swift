@@ -53,7 +53,7 @@ struct PostgresClaimCostTests {
 
         // EXPLAIN ANALYZE runs the claim: in a transaction rolled back, so nothing is claimed.
         try connection.execute("BEGIN")
-        let explained = try connection.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + PostgresStateStore.claim,
+        let explained = try connection.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + PostgresStateStore.claim(.listed),
                                                [.int64(16), .int64(3), .text("someone"), .double(60)])
         try connection.execute("ROLLBACK")
         let text = try #require(explained.rows.first?.first?.text)

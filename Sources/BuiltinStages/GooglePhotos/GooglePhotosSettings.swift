@@ -84,10 +84,14 @@ struct GooglePhotosSettings: Sendable {
         }
         let raw = size("raw_upload_limit", 16 << 20), chunk = max(262_144, size("chunk_size", 64 << 20))
         let daily = parameters["daily_requests"]?.int64Value.map { Int(clamping: $0) } ?? 10_000
-        return QuotaModel(service: "Google Photos Library API", dailyRequests: min(max(daily, 1), 100_000_000),
-                          itemsPerSharedRequest: MediaItemCreator.batchLimit) { bytes in
+        var model = QuotaModel(service: "Google Photos Library API", dailyRequests: min(max(daily, 1), 100_000_000),
+                               itemsPerSharedRequest: MediaItemCreator.batchLimit) { bytes in
             bytes <= raw ? 1 : 1 + Int((bytes + chunk - 1) / chunk)
         }
+        if let clientID = parameters["client_id"]?.stringValue {
+            model.counter = (RequestBudget.counterName(clientID: clientID), { QuotaDay(containing: $0).label })
+        }
+        return model
     }
 
     /// The description for one item, or nil for none.

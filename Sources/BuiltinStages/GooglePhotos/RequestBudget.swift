@@ -13,12 +13,15 @@ struct RequestBudget: Sendable {
     let now: @Sendable () -> Date
 
     init(settings: GooglePhotosSettings, context: StageContext, now: @escaping @Sendable () -> Date = Date.init) {
-        let (name, limit) = ("google-photos requests \(settings.clientID)", settings.dailyRequests)
+        let (name, limit) = (Self.counterName(clientID: settings.clientID), settings.dailyRequests)
         self.name = name
         self.limit = limit
         self.now = now
         spend = { day in try context.spend(name, day: day, limit: limit) }
     }
+
+    /// The state counter of the project's requests: Google counts per project, the client stands for it.
+    static func counterName(clientID: String) -> String { "google-photos requests \(clientID)" }
 
     /// Counts one request about to go, or stops the run (exit 75) when the day's count is spent.
     func spendOne() throws(StageFailure) {

@@ -32,6 +32,8 @@ public struct PipelineFile: Sendable {
     public var keyLocations: [String: SourceLocation] = [:]
     /// How long a runner of a shared state holds an item unless it renews the hold (`lease:`).
     public var lease: TimeSpan?
+    /// Which items a run takes first, and which wait for a time window (`schedule:`).
+    public var schedule = Schedule.listed
 
     public static let leaseRange = TimeSpan(milliseconds: 3000)...TimeSpan(milliseconds: 3_600_000)
 

@@ -24,11 +24,14 @@ public struct PipelineFileLoader: Sendable {
 
     static let topLevelKeys = [
         "version", "name", "state", "workdir", "concurrency", "time_budget", "max_failures", "stop_grace", "disk_budget",
-        "lease", "source", "stages",
+        "lease", "source", "stages", "schedule",
     ]
     static let sourceKeys = ["uses", "run", "with", "include", "exclude", "max_size", "retry", "timeout"]
     static let stageKeys = ["name", "uses", "run", "with", "retry", "timeout", "irreversible", "concurrency"]
     static let retryKeys = ["attempts", "backoff", "initial", "max", "jitter"]
+    static let scheduleKeys = ["order", "priority", "windows"]
+    static let ruleKeys = ["match", "larger_than", "smaller_than"]
+    static let windowKeys = ruleKeys + ["between", "time_zone"]
 
     public func load(path: String) throws -> PipelineFile {
         let absolutePath = PathResolver.absolute(path, relativeTo: PathResolver.currentDirectory)
@@ -144,6 +147,7 @@ public struct PipelineFileLoader: Sendable {
                 source: source, stages: stages, secrets: secrets
             )
             pipeline.lease = lease
+            if let schedule = top["schedule"] { pipeline.schedule = try self.schedule(schedule) }
             for key in ["workdir", "state"] { if let node = top[key] { pipeline.keyLocations[key] = location(node) } }
             if !loader.lenient {
                 try StageFactory(catalog: loader.catalog).checkAll(in: pipeline)
@@ -269,6 +273,75 @@ public struct PipelineFileLoader: Sendable {
                     jitter: try map["jitter"].map { try bool($0, key: "jitter") } ?? true
                 ))
             }
+        }
+
+        // MARK: The schedule
+
+        mutating func schedule(_ node: Node) throws -> Schedule {
+            let map = try YAMLMapping(node, file: file, context: "'schedule'")
+            try map.rejectUnknownKeys(PipelineFileLoader.scheduleKeys)
+            var schedule = Schedule()
+            if let orderNode = map["order"] {
+                let text = try string(orderNode, key: "order")
+                guard let order = ScheduleOrder(rawValue: text) else {
+                    throw location(orderNode).error(NameSuggester.unknown("order", text, valid: ScheduleOrder.allCases.map(\.rawValue)))
+                }
+                schedule.order = order
+            }
+            if let priority = map["priority"] {
+                schedule.priority = try ruleList(priority, key: "priority").map { try scheduleRule($0, context: "a 'priority' rule", keys: PipelineFileLoader.ruleKeys) }
+            }
+            if let windows = map["windows"] {
+                schedule.windows = try ruleList(windows, key: "windows").map { try scheduleWindow($0) }
+            }
+            return schedule
+        }
+
+        /// The entries of `priority:` or `windows:`: a list of 1 to `ScheduleClass.ruleLimit` mappings.
+        func ruleList(_ node: Node, key: String) throws -> [Node] {
+            guard case .sequence(let sequence) = node, !sequence.isEmpty else {
+                throw location(node).error("'\(key)' must be a non-empty list of rules such as '- match: [\"**/*.jpg\"]'")
+            }
+            guard sequence.count <= ScheduleClass.ruleLimit else {
+                throw location(node).error("'\(key)' has \(sequence.count) rules; at most \(ScheduleClass.ruleLimit) are allowed")
+            }
+            return Array(sequence)
+        }
+
+        mutating func scheduleRule(_ node: Node, context: String, keys: [String]) throws -> ScheduleRule {
+            let map = try YAMLMapping(node, file: file, context: context)
+            try map.rejectUnknownKeys(keys)
+            let rule = ScheduleRule(match: try map["match"].map { try patterns($0, key: "match") } ?? [],
+                                    largerThan: try map["larger_than"].map { try byteSize($0, key: "larger_than").bytes },
+                                    smallerThan: try map["smaller_than"].map { try byteSize($0, key: "smaller_than").bytes })
+            guard !rule.match.isEmpty || rule.largerThan != nil || rule.smallerThan != nil else {
+                throw map.location.error("\(context) needs 'match', 'larger_than' or 'smaller_than' (a rule without them is about every item)")
+            }
+            if let larger = rule.largerThan, let smaller = rule.smallerThan, smaller <= larger + 1 {
+                throw map.location.error("\(context) can match no item: 'smaller_than' (\(ByteSize.format(smaller))) must be more than 'larger_than' (\(ByteSize.format(larger)))")
+            }
+            return rule
+        }
+
+        mutating func scheduleWindow(_ node: Node) throws -> ScheduleWindow {
+            let rule = try scheduleRule(node, context: "a 'windows' entry", keys: PipelineFileLoader.windowKeys)
+            let map = try YAMLMapping(node, file: file, context: "a 'windows' entry")
+            var (zone, zoneName) = (TimeZone(identifier: "UTC")!, "UTC")
+            if let zoneNode = map["time_zone"] {
+                let name = try string(zoneNode, key: "time_zone")
+                zoneName = name
+                guard let known = TimeZone(identifier: name) else {
+                    let suggestion = NameSuggester.nearest(to: name, in: TimeZone.knownTimeZoneIdentifiers).map { " (did you mean '\($0)'?)" } ?? ""
+                    throw location(zoneNode).error("unknown time zone '\(name)'\(suggestion)", hint: "use an IANA name such as Europe/Berlin, America/New_York or UTC")
+                }
+                zone = known
+            }
+            let betweenNode = try map.required("between")
+            let between = try string(betweenNode, key: "between")
+            guard let window = DailyWindow(between: between, timeZone: zone, zoneName: zoneName) else {
+                throw location(betweenNode).error("'between' must be two different times of day such as \"01:00-06:00\" or \"22:00-06:00\" (24-hour clock, 00:00 to 24:00), got '\(between)'")
+            }
+            return ScheduleWindow(rule: rule, window: window)
         }
 
         // MARK: Scalars

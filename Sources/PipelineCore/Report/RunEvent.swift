@@ -65,6 +65,9 @@ public struct RunOutcome: Sendable, Equatable, Codable {
     public var stoppedBy: StopCause?
     /// The run stopped before the source was listed.
     public var listingInterrupted = false
+    /// Items not started because they wait for a time window that is closed, or for the next quota
+    /// day (their upload needs more requests than are left today): the next run goes on with them.
+    public var waiting = 0
     /// Items the state had set aside after `max_failures` runs when the run began (not tried in it).
     public var givenUp = 0
     public var seconds: Double = 0
@@ -82,7 +85,7 @@ public struct RunOutcome: Sendable, Equatable, Codable {
         default: break
         }
         // Work left is never a success, stopped or not: run again to continue.
-        if left + notStarted + leftToOthers > 0 || listingInterrupted { return .stoppedEarly }
+        if left + notStarted + leftToOthers + waiting > 0 || listingInterrupted { return .stoppedEarly }
         // A run that did all it could and still has given-up items is not a success: someone must
         // look at them (`pipeline retry` or `forget`), or a schedule would stay green forever.
         return failed > 0 || givenUp > 0 ? .itemsFailed : .success

@@ -48,6 +48,7 @@ public enum SummaryText {
     public static func outcomeLine(_ outcome: RunOutcome) -> String {
         var parts = ["this run: \(outcome.completed) completed", "\(outcome.failed) failed", "\(outcome.skipped) skipped"]
         if outcome.left + outcome.notStarted > 0 { parts.append("\(outcome.left + outcome.notStarted) left for the next run") }
+        if outcome.waiting > 0 { parts.append("\(outcome.waiting) waiting for their time window or the next quota day") }
         if outcome.leftToOthers > 0 { parts.append("\(outcome.leftToOthers) unfinished in the shared state (other runners')") }
         parts.append("\(ByteSize.format(outcome.bytesCompleted)) in \(TimeSpan(seconds: outcome.seconds))")
         var line = parts.joined(separator: ", ")

@@ -24,6 +24,8 @@ final class ClaimedWork: WorkSupply {
     private let failed: @Sendable (any Error) -> Void
     /// Items whose lease was lost (another runner has them now).
     private let lost: @Sendable ([String]) -> Void
+    /// What a claim made now may take, and in which order (the schedule at the current time).
+    private let plan: @Sendable () throws -> ClaimPlan
 
     private struct Held {
         var lease: ItemLease
@@ -48,7 +50,9 @@ final class ClaimedWork: WorkSupply {
     init(store: any SharedStateStore, lease: TimeSpan, maxFailures: Int, batch: Int, runStop: StopSignal,
          takeOverListing: @escaping @Sendable () async throws -> Void,
          admit: @escaping @Sendable ([ClaimedItem]) async throws -> [WorkItem],
-         failed: @escaping @Sendable (any Error) -> Void, lost: @escaping @Sendable ([String]) -> Void) {
+         failed: @escaping @Sendable (any Error) -> Void, lost: @escaping @Sendable ([String]) -> Void,
+         plan: @escaping @Sendable () throws -> ClaimPlan = { .listed }) {
+        self.plan = plan
         self.store = store
         self.lease = lease
         self.maxFailures = maxFailures
@@ -165,7 +169,8 @@ final class ClaimedWork: WorkSupply {
         let store = store, maxFailures = maxFailures, lease = lease
         let limit = max(1, batch - contents.withLock { $0.held.count - $0.failed.count })
         let sent = ContinuousClock.now
-        let claimed = try await ask { try store.claimItems(limit: limit, maxFailures: maxFailures, leaseFor: lease) }
+        let plan = plan
+        let claimed = try await ask { try store.claimItems(limit: limit, maxFailures: maxFailures, leaseFor: lease, plan: try plan()) }
         guard !claimed.isEmpty else { return false }
         contents.withLock { contents in
             for claim in claimed {

@@ -127,6 +127,10 @@ public final class Orchestrator: Sendable {
         outcome.skipped += skippedOnAdmit.withLock { $0 }
         // Unfinished items other runners hold now are theirs to finish (this runner gave its own back).
         outcome.leftToOthers = (try? shared.liveLeaseCount()) ?? 0
+        if let waiting = try? ScheduledClaims(settings: settings, store: shared).waiting() {
+            outcome.waiting = waiting.count
+            for notice in waiting.notices { reporter.report(.notice(notice)) }
+        }
         if let trip = breaker.withLock({ $0.trip }) {
             let forgiven = try forgive(trip)
             outcome.failed -= forgiven
@@ -231,6 +235,7 @@ public final class Orchestrator: Sendable {
     /// `givenUp`: how many items were given up when the run began (a listing gives up none).
     private func joinSharedState(_ shared: any SharedStateStore, givenUp: Int) async throws -> (supply: ClaimedWork, toDo: Int)? {
         let lease = settings.lease
+        let scheduled = ScheduledClaims(settings: settings, store: shared)
         if try await Blocking.run({ try shared.holdRole(SharedRole.lister, for: lease) }) {
             guard try await listIntoSharedState(shared) else { return nil }
         } else {
@@ -251,7 +256,8 @@ public final class Orchestrator: Sendable {
                 for path in paths {
                     self?.reporter.report(.notice("\(PlainReporter.displayPath(path)): the lease on it ended before it was renewed (this runner was frozen or cut off); another runner goes on with it"))
                 }
-            })
+            },
+            plan: { [scheduled] in try scheduled.plan() })
         supply.start()
         return (supply, toDo)
     }
@@ -272,16 +278,16 @@ public final class Orchestrator: Sendable {
         }
         // Recorded batch by batch as the source yields them (the listing is never whole in
         // memory), under a new generation that is complete only once the whole listing is in.
+        let scheduled = ScheduledClaims(settings: settings, store: shared)
+        try scheduled.refreshClasses()
         let generation = try shared.beginListing()
-        let selection = settings.source?.selection ?? .everything
+        let intake = ListingIntake(selection: settings.source?.selection ?? .everything, scheduled: scheduled)
         let counts = Mutex((found: 0, selected: 0))
         let listed = try await listSource { [source] context in
             counts.withLock { $0 = (0, 0) }
             try await source.list(context) { [weak self] batch in
-                let selected = selection.select(batch)
+                let (selected, changes) = try intake.record(batch, generation: generation)
                 counts.withLock { $0.found += batch.count; $0.selected += selected.count }
-                guard !selected.isEmpty else { return }
-                let changes = try shared.recordListing(selected, generation: generation)
                 self?.discardChangedWork(changes)
             }
             return counts.withLock { $0 }

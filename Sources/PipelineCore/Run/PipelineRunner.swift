@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// `pipeline run`: loads the file, opens and locks the state, runs the orchestrator under a signal
 /// trap, and closes the state so it is one file again.
@@ -127,40 +128,90 @@ public struct PipelineRunner: Sendable {
             : "the state file '\(path)' was replaced during the run; this run's state is in '\(target)' (check which one to keep)"))
     }
 
-    /// Lists the source and says what a run would do for each item, changing nothing.
-    public func dryRun(_ pipeline: PipelineFile) async throws -> [String] {
+    /// Lists the source and says what a run would do for each item, changing nothing: the items it
+    /// would work on first, in the order it would take them, then those waiting for a time window
+    /// or the next quota day, then those done, skipped or given up.
+    ///
+    /// The listing goes into an in-memory copy of the state the way a run records it
+    /// (`ListingIntake`: the same selection, duplicate paths removed the same way, the same classes)
+    /// and is claimed from with the run's own plan at `clock`'s time, so the order is the run's.
+    public func dryRun(_ pipeline: PipelineFile, clock: any RunClock = SystemRunClock()) async throws -> [String] {
         let store = PipelineSession.exists(pipeline.state)
             ? try PipelineSession.forReading(pipeline: pipeline, stateOverride: nil).store : nil
         defer { try? store?.close() }
         let factory = StageFactory(catalog: catalog)
         let steps = try pipeline.stages.map { PipelineStep(definition: $0, stage: try factory.stage($0, in: pipeline)) }
-        let selected = try await SourceListing.selected(pipeline, catalog: catalog)
-        let records = Dictionary(try store?.allItems().map { ($0.path, $0) } ?? [], uniquingKeysWith: { first, _ in first })
+        let copy = MemoryStateStore()
+        if let store { try StateCopier().copy(from: store, to: copy) }
+        var settings = RunSettings(pipeline: pipeline, catalog: catalog)
+        settings.clock = clock
+        let scheduled = ScheduledClaims(settings: settings, store: copy)
+        try scheduled.refreshClasses()
+        let generation = try copy.beginListing()
+        let intake = ListingIntake(selection: pipeline.source.selection, scheduled: scheduled)
+        let listedPaths = Mutex<[String]>([])
+        let source = try factory.source(for: pipeline)
+        do {
+            try await source.list(ListContext(parameters: pipeline.source.parameters, workdir: pipeline.workdir, stop: StopSignal(),
+                                              selection: pipeline.source.selection, log: { _ in })) { batch in
+                let selected = try intake.record(batch, generation: generation).selected
+                listedPaths.withLock { $0 += selected.map(\.path) }
+            }
+        } catch let failure as StageFailure {
+            throw PipelineError(.sourceUnavailable, "cannot list the source: \(SecretRedactor(secrets: pipeline.secrets).redact(failure.message))")
+        }
+        try copy.finishListing(generation)
+        // The run's order: claim until nothing is left (each claim holds its items, so the next takes the next).
+        let plan = try scheduled.plan()
+        var taken: [ClaimedItem] = []
+        while case let batch = try copy.claimItems(limit: 1000, maxFailures: pipeline.maxFailures, leaseFor: TimeSpan(milliseconds: 3_600_000), plan: plan),
+              !batch.isEmpty {
+            taken += batch
+        }
+        let takenPaths = Set(taken.map(\.item.path))
         var lines: [String] = []
         var counts: [String: Int] = [:]
-        for item in selected {
-            let shown = PlainReporter.displayPath(item.path)
-            let record = records[item.path]
-            let line: String
-            if record?.status == .completed { line = "done      \(shown)" }
-            else if record?.status == .skipped { line = "skipped   \(shown): \(record?.skipReason ?? "")" }
-            else if record?.hasGivenUp(maxFailures: pipeline.maxFailures) == true { line = "gave up   \(shown) (`pipeline retry` to try again)" }
-            else if let limit = pipeline.source.maxSize, item.size > limit.bytes { line = "too large \(shown) (\(ByteSize.format(item.size)) > \(limit))" }
-            else {
-                let stageRecords = try store?.stageRecords(for: item.path) ?? [:]
-                var journey = ItemJourney(plan: steps.map(\.plan))
-                let action = journey.resume(done: steps.map { stageRecords[$0.name]?.status == .done }) { index in
-                    steps[index].stage.outputsAreValid(stageRecords[steps[index].name]?.outputs ?? [:], workdir: pipeline.workdir)
-                }
-                switch action {
-                case .run(let index, _), .backTo(let index, _):
-                    line = (record == nil ? "new       " : "resume    ") + "\(shown) at \(steps[index].name)"
-                default:
-                    line = "done      \(shown)"
-                }
-            }
+        func add(_ line: String) {
             counts[String(line.prefix(9)).trimmingCharacters(in: .whitespaces), default: 0] += 1
             lines.append(line)
+        }
+        for claim in taken {
+            let shown = PlainReporter.displayPath(claim.item.path)
+            if let limit = pipeline.source.maxSize, claim.item.size > limit.bytes {
+                add("too large \(shown) (\(ByteSize.format(claim.item.size)) > \(limit))")
+                continue
+            }
+            let stageRecords = try copy.stageRecords(for: claim.item.path)
+            var journey = ItemJourney(plan: steps.map(\.plan))
+            let action = journey.resume(done: steps.map { stageRecords[$0.name]?.status == .done }) { index in
+                steps[index].stage.outputsAreValid(stageRecords[steps[index].name]?.outputs ?? [:], workdir: pipeline.workdir)
+            }
+            switch action {
+            case .run(let index, _), .backTo(let index, _):
+                let fresh = claim.record.status == .pending && claim.record.stage == nil && claim.record.failures == 0 && stageRecords.isEmpty
+                add((fresh ? "new       " : "resume    ") + "\(shown) at \(steps[index].name)")
+            default:
+                add("done      \(shown)")
+            }
+        }
+        let now = clock.date
+        let schedule = pipeline.schedule
+        for path in listedPaths.withLock({ $0 }) where !takenPaths.contains(path) {
+            guard let record = try copy.item(path) else { continue }
+            let shown = PlainReporter.displayPath(path)
+            switch record.status {
+            case .completed: add("done      \(shown)")
+            case .skipped: add("skipped   \(shown): \(record.skipReason ?? "")")
+            case .failed where record.hasGivenUp(maxFailures: pipeline.maxFailures): add("gave up   \(shown) (`pipeline retry` to try again)")
+            default:
+                let window = schedule.classify(path: path, size: record.size ?? 0).window
+                if window > 0, !schedule.windows[window - 1].window.isOpen(at: now) {
+                    let daily = schedule.windows[window - 1].window
+                    add("waiting   \(shown) for its window \(daily), which opens in \(DailyWindow.spoken(daily.nextOpening(after: now).timeIntervalSince(now)))")
+                } else {
+                    add("waiting   \(shown) for the next quota day (it needs more requests than are left today)")
+                }
+            }
         }
         lines.append("dry run: " + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + "; nothing was changed")
         let redactor = SecretRedactor(secrets: pipeline.secrets)

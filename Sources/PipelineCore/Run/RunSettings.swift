@@ -14,6 +14,8 @@ public struct RunSettings: Sendable {
     public var lease = RunSettings.defaultLease
     /// What the run reads the time from and waits on (a test's own clock in tests).
     public var clock: any RunClock = SystemRunClock()
+    /// Which items claims take first, and which wait for a time window.
+    public var schedule = Schedule.listed
 
     public static let defaultLease = TimeSpan(milliseconds: 60_000)
 
@@ -35,6 +37,7 @@ public struct RunSettings: Sendable {
                   redactor: SecretRedactor(secrets: pipeline.secrets))
         if let catalog { quotas = Self.quotas(of: pipeline, catalog: catalog) }
         if let lease = pipeline.lease { self.lease = lease }
+        schedule = pipeline.schedule
     }
 
     /// The daily quotas the pipeline's built-in stages spend.

@@ -34,6 +34,7 @@ public final class MemoryStateStore: SharedStateStore {
         var extra: [String: JSONValue] = [:]
         var generation: Int64 = 0
         var lease: Hold?
+        var schedule = ScheduleClass.unscheduled
     }
 
     /// Who holds a lease or a role, until when.
@@ -169,7 +170,7 @@ public final class MemoryStateStore: SharedStateStore {
 
     // MARK: Leases, roles, the listing, shared limits
 
-    public func claimItems(limit: Int, maxFailures: Int, leaseFor duration: TimeSpan) throws -> [ClaimedItem] {
+    public func claimItems(limit: Int, maxFailures: Int, leaseFor duration: TimeSpan, plan: ClaimPlan) throws -> [ClaimedItem] {
         try Self.checkLease(duration)
         guard limit >= 1, maxFailures >= 1 else {
             throw PipelineError(.internalError, "a claim of \(limit) items with max_failures \(maxFailures) (both at least 1)")
@@ -177,18 +178,20 @@ public final class MemoryStateStore: SharedStateStore {
         let now = now()
         let claimed = try withContents { contents -> [ClaimedItem] in
             let generation = contents.listing.generation
-            let candidates = contents.listed.enumerated().compactMap { order, path -> (Bool, Int, String)? in
+            let candidates = contents.listed.enumerated().compactMap { order, path -> (ClaimPlan.Candidate, String)? in
                 guard let entry = contents.entries[path], entry.listedOrder == order, entry.generation == generation else { return nil }
                 guard entry.lease.map({ $0.expiresAt <= now }) ?? true else { return nil }
                 switch entry.item.status {
                 case .completed, .skipped: return nil
                 case .failed where entry.item.hasGivenUp(maxFailures: maxFailures): return nil
-                case .inProgress: return (true, order, path)
-                case .pending, .failed: return (false, order, path)
+                case .inProgress: break
+                case .pending, .failed: guard plan.mayStart(window: entry.schedule.window, size: entry.item.size) else { return nil }
                 }
+                return (ClaimPlan.Candidate(inProgress: entry.item.status == .inProgress, schedule: entry.schedule, failures: entry.item.failures,
+                                            size: entry.item.size, modified: entry.item.modified, listedOrder: Int64(order)), path)
             }
-            let chosen = candidates.sorted { ($0.0 ? 0 : 1, $0.1) < ($1.0 ? 0 : 1, $1.1) }.prefix(limit)
-            return chosen.map { _, _, path in
+            let chosen = candidates.sorted { plan.precedes($0.0, $1.0) }.prefix(limit)
+            return chosen.map { _, path in
                 let lease = ItemLease(path: path, token: contents.nextToken(), expiresAt: now + duration.seconds)
                 contents.entries[path]?.lease = Hold(owner: runner, token: lease.token, expiresAt: lease.expiresAt)
                 let entry = contents.entries[path]!
@@ -198,6 +201,25 @@ public final class MemoryStateStore: SharedStateStore {
         }
         tokens.withLock { tokens in for claim in claimed { tokens[claim.lease.path] = claim.lease.token } }
         return claimed
+    }
+
+    public func setScheduleClasses(_ classes: [String: ScheduleClass]) throws {
+        try withContents { contents in
+            for (path, schedule) in classes where contents.entries[path] != nil { contents.entries[path]?.schedule = schedule }
+        }
+    }
+
+    public func waitingByWindow(maxFailures: Int) throws -> [Int: Int] {
+        try withContents { contents in
+            contents.entries.values.reduce(into: [:]) { counts, entry in
+                guard entry.schedule.window > 0, entry.generation == contents.listing.generation else { return }
+                switch entry.item.status {
+                case .pending: counts[entry.schedule.window, default: 0] += 1
+                case .failed where !entry.item.hasGivenUp(maxFailures: maxFailures): counts[entry.schedule.window, default: 0] += 1
+                default: break
+                }
+            }
+        }
     }
 
     public func renewLeases(_ paths: [String], for duration: TimeSpan) throws -> [ItemLease] {

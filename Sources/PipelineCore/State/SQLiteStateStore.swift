@@ -41,6 +41,8 @@ public final class SQLiteStateStore: SharedStateStore {
         let recent = Mutex([String: ItemLedger]())
         /// Taken inside `connection`'s lock when both are needed.
         let leases = Mutex(LeaseTable())
+        /// The claim orders whose index this connection made sure of.
+        let claimIndexes = Mutex(Set<ScheduleOrder>())
         let now: @Sendable () -> Double
         init(_ connection: SQLiteConnection, now: @escaping @Sendable () -> Double) {
             self.connection = Mutex(connection)
@@ -71,6 +73,7 @@ public final class SQLiteStateStore: SharedStateStore {
             if !readOnly {
                 try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
                 if exists { try Self.migrate(database) } else { try Self.createSchema(database) }
+                try Self.addScheduleColumns(database)
             }
         } catch let failure as SQLiteConnection.Failure {
             throw PipelineError(.io, "cannot open state file '\(path)': \(failure)")
@@ -126,6 +129,29 @@ public final class SQLiteStateStore: SharedStateStore {
             try database.execute(schema2Items + schema2Index)
             try database.query("UPDATE meta SET value = ? WHERE key = 'schema'", [.text(schemaVersion)])
         }
+    }
+
+    /// Adds the columns a schedule's claim orders and filters by (`ScheduleClass`), and the index of
+    /// the default order, to a state made without them: additive (a version that does not know them
+    /// reads and writes the file as before, new items get class 0), so the schema stays 2.
+    private static func addScheduleColumns(_ database: SQLiteConnection) throws {
+        try database.transaction {
+            let columns = try database.query("PRAGMA table_info(items)").compactMap { $0[1].text }
+            if !columns.contains("schedule_rank") {
+                try database.execute("""
+                    ALTER TABLE items ADD COLUMN schedule_rank INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE items ADD COLUMN window_class INTEGER NOT NULL DEFAULT 0;
+                    """)
+            }
+            try database.execute(claimIndex(.listed))
+        }
+    }
+
+    /// The index a claim in `order` reads, by status and window class, in claim order.
+    static func claimIndex(_ order: ScheduleOrder) -> String {
+        let key = order.sqlTerm.isEmpty ? "" : order.sqlTerm + ", "
+        let name = "items_claim_" + order.rawValue.replacingOccurrences(of: "-", with: "_")
+        return "CREATE INDEX IF NOT EXISTS \(name) ON items(status, window_class, schedule_rank, failures, \(key)listed_order);"
     }
 
     /// Refuses anything that is not an intact pipeline state, without writing to it.
@@ -356,7 +382,7 @@ public final class SQLiteStateStore: SharedStateStore {
 
     // MARK: Reading
 
-    private static let itemColumns =
+    static let itemColumns =
         "path, size, modified, status, stage, failures, last_error, first_failed, last_failed, skip_reason, updated_at, completed_at"
 
     private static func itemRecord(_ row: [SQLiteValue]) -> ItemRecord {
@@ -630,9 +656,10 @@ public final class SQLiteStateStore: SharedStateStore {
 
     // MARK: Leases on items
 
-    /// Reads what needs work in pages by status and listed order (`items_by_status`): items in
-    /// progress first, then pending and failed ones merged in listed order, skipping leased items.
-    public func claimItems(limit: Int, maxFailures: Int, leaseFor duration: TimeSpan) throws -> [ClaimedItem] {
+    /// Reads what needs work in pages through an index per order (`claimIndex`): items in progress
+    /// first, then for each window class that may start now the pending and the failed items in
+    /// claim order, merged by `ClaimPlan.precedes`, skipping leased items.
+    public func claimItems(limit: Int, maxFailures: Int, leaseFor duration: TimeSpan, plan: ClaimPlan) throws -> [ClaimedItem] {
         try MemoryStateStore.checkLease(duration)
         guard (1...100_000).contains(limit), maxFailures >= 1 else {
             throw PipelineError(.internalError, "a claim of \(limit) items with max_failures \(maxFailures) (1…100000 items, max_failures at least 1)")
@@ -642,13 +669,18 @@ public final class SQLiteStateStore: SharedStateStore {
             let generation = try Self.listing(in: database).generation
             let leases = shared.leases.withLock { $0 }
             let free = { (path: String) in leases.isFree(path, now: now) }
-            var picked = try Self.firstFree(limit, where: "status = 'in_progress'", [], generation: generation, in: database, free)
+            var picked = try Self.firstFree(limit, where: "status = 'in_progress'", [], orderBy: "listed_order", generation: generation, in: database, free)
             if picked.count < limit {
                 let left = limit - picked.count
-                let pending = try Self.firstFree(left, where: "status = 'pending'", [], generation: generation, in: database, free)
-                let failed = try Self.firstFree(left, where: "status = 'failed' AND failures < ?", [.integer(Int64(maxFailures))],
-                                                generation: generation, in: database, free)
-                picked += (pending + failed).sorted { $0.order < $1.order }.prefix(left)
+                if plan.order != .listed, shared.claimIndexes.withLock({ $0.insert(plan.order).inserted }) {
+                    try database.execute(Self.claimIndex(plan.order))
+                }
+                var waiting: [Waiting] = []
+                for read in Self.waitingReads(plan, maxFailures: maxFailures) {
+                    waiting += try Self.firstFree(left, where: read.condition, read.values, orderBy: Self.claimOrder(plan), generation: generation,
+                                                  in: database, free)
+                }
+                picked += waiting.sorted { plan.precedes($0.candidate, $1.candidate) }.prefix(left)
             }
             return shared.leases.withLock { leases in
                 picked.map { ClaimedItem(item: $0.item, record: $0.record,
@@ -659,26 +691,78 @@ public final class SQLiteStateStore: SharedStateStore {
         return claimed
     }
 
-    /// The first `count` items of `generation` that match `condition` and that `free` lets go, in listed order.
-    private static func firstFree(_ count: Int, where condition: String, _ values: [SQLiteValue], generation: Int64, in database: SQLiteConnection,
-                                  _ free: (String) -> Bool) throws -> [(item: SourceItem, record: ItemRecord, order: Int64)] {
-        var found: [(item: SourceItem, record: ItemRecord, order: Int64)] = []
-        var after = Int64.min
+    /// The reads of a claim's waiting items: per window class that may start now, the pending and
+    /// the failed ones (each one range of the order's `claimIndex`).
+    static func waitingReads(_ plan: ClaimPlan, maxFailures: Int) -> [(condition: String, values: [SQLiteValue])] {
+        let size = plan.sizeLimit.map { " AND COALESCE(size, 0) <= \($0)" } ?? ""
+        return plan.openClasses.flatMap { window -> [(condition: String, values: [SQLiteValue])] in
+            [("status = 'pending' AND window_class = \(window)\(size)", []),
+             ("status = 'failed' AND window_class = \(window) AND failures < ?\(size)", [.integer(Int64(maxFailures))])]
+        }
+    }
+
+    /// The order a claim reads waiting items in (the order of its `claimIndex`).
+    static func claimOrder(_ plan: ClaimPlan) -> String {
+        "schedule_rank, failures, \(plan.order.sqlTerm.isEmpty ? "" : plan.order.sqlTerm + ", ")listed_order"
+    }
+
+    /// What `firstFree` reads: a page of the items matching `condition` in `orderBy`.
+    static func claimSelect(where condition: String, orderBy: String) -> String {
+        """
+        SELECT \(itemColumns), extra, listed_order, schedule_rank, window_class FROM items WHERE \(condition) AND listed_generation = ?
+        ORDER BY \(orderBy) LIMIT ? OFFSET ?
+        """
+    }
+
+    /// An item a claim may take, with what it is ordered by.
+    private typealias Waiting = (item: SourceItem, record: ItemRecord, candidate: ClaimPlan.Candidate)
+
+    /// The first `count` items of `generation` that match `condition` and that `free` lets go, in `orderBy`.
+    private static func firstFree(_ count: Int, where condition: String, _ values: [SQLiteValue], orderBy: String, generation: Int64,
+                                  in database: SQLiteConnection, _ free: (String) -> Bool) throws -> [Waiting] {
+        var found: [Waiting] = []
+        var offset: Int64 = 0
         let page = count + 64
         while true {
-            let rows = try database.query("""
-                SELECT \(itemColumns), extra, listed_order FROM items WHERE \(condition) AND listed_generation = ? AND listed_order > ?
-                ORDER BY listed_order LIMIT ?
-                """, values + [.integer(generation), .integer(after), .integer(Int64(page))])
+            // Skipped rows are leased items (few: this runner's items in flight), so the offset stays small.
+            let rows = try database.query(claimSelect(where: condition, orderBy: orderBy),
+                                          values + [.integer(generation), .integer(Int64(page)), .integer(offset)])
             for row in rows {
                 let record = itemRecord(row)
                 guard free(record.path) else { continue }
                 let extra = row[12].text.flatMap { try? JSONValue.parse($0).objectValue } ?? [:]
-                found.append((SourceItem(path: record.path, size: record.size ?? 0, modified: record.modified, extra: extra), record, row[13].integer ?? 0))
+                let schedule = ScheduleClass(rank: Int(row[14].integer ?? 0), window: Int(row[15].integer ?? 0))
+                let candidate = ClaimPlan.Candidate(inProgress: record.status == .inProgress, schedule: schedule, failures: record.failures,
+                                                    size: record.size, modified: record.modified, listedOrder: row[13].integer ?? 0)
+                found.append((SourceItem(path: record.path, size: record.size ?? 0, modified: record.modified, extra: extra), record, candidate))
                 if found.count == count { return found }
             }
-            guard rows.count == page, let last = rows.last?[13].integer else { return found }
-            after = last
+            guard rows.count == page else { return found }
+            offset += Int64(page)
+        }
+    }
+
+    public func setScheduleClasses(_ classes: [String: ScheduleClass]) throws {
+        guard !classes.isEmpty else { return }
+        try withDatabase { database in
+            try database.transaction {
+                for (path, schedule) in classes {
+                    try database.query("UPDATE items SET schedule_rank = ?, window_class = ? WHERE path = ? AND (schedule_rank <> ? OR window_class <> ?)",
+                                       [.integer(Int64(schedule.rank)), .integer(Int64(schedule.window)), .text(path),
+                                        .integer(Int64(schedule.rank)), .integer(Int64(schedule.window))])
+                }
+            }
+        }
+    }
+
+    public func waitingByWindow(maxFailures: Int) throws -> [Int: Int] {
+        try withDatabase { database in
+            let generation = try Self.listing(in: database).generation
+            let rows = try database.query("""
+                SELECT window_class, count(*) FROM items WHERE window_class > 0 AND listed_generation = ?
+                    AND (status = 'pending' OR (status = 'failed' AND failures < ?)) GROUP BY window_class
+                """, [.integer(generation), .integer(Int64(maxFailures))])
+            return Dictionary(rows.compactMap { row in row[0].integer.map { (Int($0), Int(row[1].integer ?? 0)) } }, uniquingKeysWith: +)
         }
     }
 

@@ -26,9 +26,20 @@ public protocol SharedStateStore: StateStore {
 
     /// Claims up to `limit` items of the latest listing generation that need work — pending, in
     /// progress, or failed fewer than `maxFailures` runs — and that no runner holds a live lease on.
-    /// Items in progress come first, then the listing order. Each gets a new lease ending
-    /// `duration` from now with a fencing token larger than any given before.
-    func claimItems(limit: Int, maxFailures: Int, leaseFor duration: TimeSpan) throws -> [ClaimedItem]
+    /// Items in progress come first; the others only where `plan` lets them start now (their
+    /// window is open, their size within its limit), in `plan`'s order (`ClaimPlan.precedes`:
+    /// priority rank, fewer failures, the schedule's order, the listing order). Each gets a new
+    /// lease ending `duration` from now with a fencing token larger than any given before. A claim
+    /// reads about as many items as it takes (an index per order).
+    func claimItems(limit: Int, maxFailures: Int, leaseFor duration: TimeSpan, plan: ClaimPlan) throws -> [ClaimedItem]
+
+    /// Keeps each item's schedule class (`Schedule.classify`), computed when it is listed; paths
+    /// the state does not hold are passed over. Writes only the classes that changed.
+    func setScheduleClasses(_ classes: [String: ScheduleClass]) throws
+
+    /// Items of the latest listing waiting to start (pending, or failed fewer than `maxFailures`
+    /// runs), counted by their window class (1…; items without a window are not counted).
+    func waitingByWindow(maxFailures: Int) throws -> [Int: Int]
 
     /// Extends the leases this runner still holds on `paths` to `duration` from now; returns them.
     /// A path missing from the answer is lost (ended and taken, or forgotten): stop working on it.
@@ -66,6 +77,13 @@ public protocol SharedStateStore: StateStore {
     /// Marks `generation` complete: every item it has is recorded.
     func finishListing(_ generation: Int64) throws
 
+}
+
+extension SharedStateStore {
+    /// A claim without a schedule: in progress first, then fresh before failed, in listing order.
+    public func claimItems(limit: Int, maxFailures: Int, leaseFor duration: TimeSpan) throws -> [ClaimedItem] {
+        try claimItems(limit: limit, maxFailures: maxFailures, leaseFor: duration, plan: .listed)
+    }
 }
 
 /// A runner in a shared state: unique per process, readable in messages (`host/pid/random`).

@@ -70,10 +70,12 @@ public final class PostgresStateStore: SharedStateStore {
             last_error text, first_failed double precision, last_failed double precision, skip_reason text,
             updated_at double precision, completed_at double precision,
             extra text, listed_generation bigint NOT NULL DEFAULT 0,
-            lease_owner text, lease_token bigint, lease_expires double precision);
+            lease_owner text, lease_token bigint, lease_expires double precision,
+            schedule_rank integer NOT NULL DEFAULT 0, window_class integer NOT NULL DEFAULT 0);
         CREATE INDEX items_by_listed_order ON items(listed_order);
         CREATE INDEX items_by_generation ON items(listed_generation, listed_order);
         \(claimIndexes)
+        \(claimIndex(.listed))
         CREATE TABLE stages(
             path text NOT NULL, stage text NOT NULL, status text NOT NULL, attempt integer NOT NULL,
             outputs text, checkpoint text, error text, pid bigint, pid_start text, updated_at double precision,
@@ -90,6 +92,23 @@ public final class PostgresStateStore: SharedStateStore {
         CREATE INDEX items_to_claim ON items(listed_generation, listed_order) WHERE status IN ('pending', 'failed');
         CREATE INDEX items_in_progress ON items(listed_generation, listed_order) WHERE status = 'in_progress';
         """
+
+    /// The columns a schedule's claim orders and filters by (`ScheduleClass`), added to a state made
+    /// without them: additive, so the schema stays 1.
+    private static let scheduleColumns = """
+        ALTER TABLE items ADD COLUMN IF NOT EXISTS schedule_rank integer NOT NULL DEFAULT 0,
+            ADD COLUMN IF NOT EXISTS window_class integer NOT NULL DEFAULT 0;
+        """
+
+    /// The partial index a claim in `order` reads: waiting items by window class, in claim order.
+    static func claimIndex(_ order: ScheduleOrder) -> String {
+        let key = order.sqlTerm.isEmpty ? "" : order.sqlTerm + ", "
+        return "CREATE INDEX IF NOT EXISTS \(claimIndexName(order)) ON items(listed_generation, window_class, schedule_rank, failures, \(key)listed_order) WHERE status IN ('pending', 'failed');"
+    }
+
+    static func claimIndexName(_ order: ScheduleOrder) -> String {
+        "items_claim_" + order.rawValue.replacingOccurrences(of: "-", with: "_")
+    }
 
     /// Checks the database is ours, or creates the tables in an empty one; in one transaction under
     /// an advisory lock, so runners starting together create them once.
@@ -113,6 +132,9 @@ public final class PostgresStateStore: SharedStateStore {
                 }
                 if try connection.execute("SELECT to_regclass('items_to_claim') IS NULL").rows.first?.first?.bool == true {
                     try connection.executeScript(claimIndexes)
+                }
+                if try connection.execute("SELECT to_regclass('items_claim_listed') IS NULL").rows.first?.first?.bool == true {
+                    try connection.executeScript(scheduleColumns + claimIndex(.listed))
                 }
                 return
             }
@@ -658,64 +680,116 @@ public final class PostgresStateStore: SharedStateStore {
 
     // MARK: Leases on items
 
-    public func claimItems(limit: Int, maxFailures: Int, leaseFor duration: TimeSpan) throws -> [ClaimedItem] {
+    public func claimItems(limit: Int, maxFailures: Int, leaseFor duration: TimeSpan, plan: ClaimPlan) throws -> [ClaimedItem] {
         try Self.check(limit, in: 1...100_000, "a claim's limit")
         try Self.check(maxFailures, in: 1...Int(Int32.max), "max_failures")
         try Self.check(duration)
+        if plan.order != .listed, claimIndexesMade.withLock({ !$0.contains(plan.order) }) {
+            // Made once, by the first runner to claim in this order (under the schema's lock).
+            try withConnection { connection in
+                try connection.transaction {
+                    try connection.execute("SELECT pg_advisory_xact_lock($1)", [.int64(Self.schemaLockKey)])
+                    try connection.executeScript(Self.claimIndex(plan.order))
+                }
+            }
+            _ = claimIndexesMade.withLock { $0.insert(plan.order) }
+        }
+        var parameters: [PostgresValue] = [.int64(Int64(limit)), .int64(Int64(maxFailures)), .text(runner.id), .double(duration.seconds)]
+        if let sizeLimit = plan.sizeLimit { parameters.append(.int64(sizeLimit)) }
         return try withSession { connection, tokens in
             // One statement picks (skipping rows other claims have locked), leases and returns; in a
             // transaction, so that a row that does not read back leaves no lease behind.
-            let claimed = try connection.transaction(reading: [
-                PostgresStatement(Self.claim, [.int64(Int64(limit)), .int64(Int64(maxFailures)), .text(runner.id), .double(duration.seconds)]),
-            ]) { results in
+            let claimed = try connection.transaction(reading: [PostgresStatement(Self.claim(plan), parameters)]) { results in
                 (writes: [], value: try results[0].rows.map(Self.claimedItem))
             }
             for (item, _) in claimed { tokens[item.item.path] = item.lease.token }
-            return claimed.sorted { ($0.item.record.status == .inProgress ? 0 : 1, $0.order) < ($1.item.record.status == .inProgress ? 0 : 1, $1.order) }
-                .map(\.item)
+            return claimed.sorted { plan.precedes($0.candidate, $1.candidate) }.map(\.item)
         }
     }
 
-    /// Claims up to $1 items (max failures $2) for runner $3 for $4 seconds; returns `itemColumns`,
-    /// extra, token, end of lease and listed order.
-    ///
-    /// Items in progress, then the others in listing order: each read from its own partial index
-    /// (`items_in_progress`, `items_to_claim`) in listing order, so a claim reads about as many rows
-    /// as it takes however many items are done already; one query ordering them all would sort
-    /// every unfinished item of the state at every claim.
-    static let claim = """
-        WITH now AS (SELECT \(serverNow) AS t),
-        latest AS (SELECT COALESCE(MAX(generation), 0) AS generation FROM listings),
-        resumed AS (
-            SELECT items.path, 0 AS rank, items.listed_order FROM items
-            WHERE items.listed_generation = (SELECT generation FROM latest) AND items.status = 'in_progress'
-              AND (items.lease_owner IS NULL OR items.lease_expires <= (SELECT t FROM now))
-            ORDER BY items.listed_order LIMIT $1
-            FOR UPDATE OF items SKIP LOCKED),
-        fresh AS (
-            SELECT items.path, 1 AS rank, items.listed_order FROM items
-            WHERE items.listed_generation = (SELECT generation FROM latest) AND items.status IN ('pending', 'failed')
-              AND (items.status = 'pending' OR items.failures < $2)
-              AND (items.lease_owner IS NULL OR items.lease_expires <= (SELECT t FROM now))
-            ORDER BY items.listed_order LIMIT $1
-            FOR UPDATE OF items SKIP LOCKED),
-        picked AS (
-            SELECT path FROM (SELECT * FROM resumed UNION ALL SELECT * FROM fresh) AS either
-            ORDER BY rank, listed_order LIMIT $1)
-        UPDATE items SET lease_owner = $3, lease_token = nextval('lease_token_sequence'), lease_expires = (SELECT t FROM now) + $4
-        FROM picked WHERE items.path = picked.path
-        RETURNING \(itemColumns.split(separator: ",").map { "items." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
-            items.extra, items.lease_token, items.lease_expires, items.listed_order
-        """
+    /// The claim orders whose index this store made sure of.
+    private let claimIndexesMade = Mutex(Set<ScheduleOrder>())
 
-    private static func claimedItem(_ row: [PostgresValue]) throws -> (item: ClaimedItem, order: Int64) {
+    /// Claims up to $1 items (max failures $2) for runner $3 for $4 seconds, of at most $5 bytes
+    /// when `plan` has a size limit; returns `itemColumns`, extra, token, end of lease, listed
+    /// order, rank and window class.
+    ///
+    /// Items in progress, then for each window class that may start now the waiting items in
+    /// claim order: each read from a partial index (`items_in_progress`, `claimIndex(order)`) in
+    /// its order, so a claim reads about as many rows as it takes however many items are done or
+    /// wait for a closed window; one query ordering them all would sort every unfinished item of
+    /// the state at every claim.
+    static func claim(_ plan: ClaimPlan) -> String {
+        let key = plan.order.sqlTerm.isEmpty ? "" : plan.order.sqlTerm + ", "
+        let size = plan.sizeLimit == nil ? "" : " AND COALESCE(items.size, 0) <= $5"
+        let waiting = plan.openClasses.map { window in
+            """
+            waiting\(window) AS (
+                SELECT items.path, 1 AS resumed, items.listed_order, items.schedule_rank, items.failures, items.size, items.modified FROM items
+                WHERE items.listed_generation = (SELECT generation FROM latest) AND items.status IN ('pending', 'failed')
+                  AND items.window_class = \(window) AND (items.status = 'pending' OR items.failures < $2)\(size)
+                  AND (items.lease_owner IS NULL OR items.lease_expires <= (SELECT t FROM now))
+                ORDER BY items.schedule_rank, items.failures, \(key.replacingOccurrences(of: "size", with: "items.size").replacingOccurrences(of: "modified", with: "items.modified"))items.listed_order LIMIT $1
+                FOR UPDATE OF items SKIP LOCKED)
+            """
+        }
+        let either = (["SELECT * FROM resumed"] + plan.openClasses.map { "SELECT * FROM waiting\($0)" }).joined(separator: " UNION ALL ")
+        return """
+            WITH now AS (SELECT \(serverNow) AS t),
+            latest AS (SELECT COALESCE(MAX(generation), 0) AS generation FROM listings),
+            resumed AS (
+                SELECT items.path, 0 AS resumed, items.listed_order, 0 AS schedule_rank, 0 AS failures, NULL::bigint AS size, NULL::text AS modified FROM items
+                WHERE items.listed_generation = (SELECT generation FROM latest) AND items.status = 'in_progress'
+                  AND (items.lease_owner IS NULL OR items.lease_expires <= (SELECT t FROM now))
+                ORDER BY items.listed_order LIMIT $1
+                FOR UPDATE OF items SKIP LOCKED),
+            \(waiting.joined(separator: ",\n"))\(waiting.isEmpty ? "" : ",")
+            picked AS (
+                SELECT path FROM (\(either)) AS either
+                ORDER BY resumed, schedule_rank, failures, \(key)listed_order LIMIT $1)
+            UPDATE items SET lease_owner = $3, lease_token = nextval('lease_token_sequence'), lease_expires = (SELECT t FROM now) + $4
+            FROM picked WHERE items.path = picked.path
+            RETURNING \(itemColumns.split(separator: ",").map { "items." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
+                items.extra, items.lease_token, items.lease_expires, items.listed_order, items.schedule_rank, items.window_class
+            """
+    }
+
+    public func setScheduleClasses(_ classes: [String: ScheduleClass]) throws {
+        guard !classes.isEmpty else { return }
+        let rows = JSONValue.array(classes.map { path, schedule in
+            .object(["path": .string(path), "rank": .number(Double(schedule.rank)), "w": .number(Double(schedule.window))])
+        })
+        try withConnection { connection in
+            _ = try connection.execute("""
+                UPDATE items SET schedule_rank = given.rank, window_class = given.w
+                FROM jsonb_to_recordset($1::jsonb) AS given(path text, rank integer, w integer)
+                WHERE items.path = given.path AND (items.schedule_rank <> given.rank OR items.window_class <> given.w)
+                """, [.text(rows.jsonText())])
+        }
+    }
+
+    public func waitingByWindow(maxFailures: Int) throws -> [Int: Int] {
+        try withConnection { connection in
+            let rows = try connection.execute("""
+                SELECT window_class, count(*) FROM items
+                WHERE listed_generation = (SELECT COALESCE(MAX(generation), 0) FROM listings) AND window_class > 0
+                  AND (status = 'pending' OR (status = 'failed' AND failures < $1)) GROUP BY window_class
+                """, [.int64(Int64(maxFailures))]).rows
+            return Dictionary(rows.compactMap { row in row[0].int64.map { (Int($0), Int(row[1].int64 ?? 0)) } }, uniquingKeysWith: +)
+        }
+    }
+
+    private static func claimedItem(_ row: [PostgresValue]) throws -> (item: ClaimedItem, candidate: ClaimPlan.Candidate) {
         let record = try itemRecord(row)
         guard let token = row[13].int64, let expires = row[14].double, let order = row[15].int64 else {
             throw damaged("the claim of '\(record.path)' came back without its lease")
         }
         let extra = try jsonObject(row[12], "the listing's extra of item '\(record.path)'") ?? [:]
         let item = SourceItem(path: record.path, size: record.size ?? 0, modified: record.modified, extra: extra)
-        return (ClaimedItem(item: item, record: record, lease: ItemLease(path: record.path, token: token, expiresAt: expires)), order)
+        let schedule = ScheduleClass(rank: Int(row[16].int64 ?? 0), window: Int(row[17].int64 ?? 0))
+        let candidate = ClaimPlan.Candidate(inProgress: record.status == .inProgress, schedule: schedule, failures: record.failures,
+                                            size: record.size, modified: record.modified, listedOrder: order)
+        return (ClaimedItem(item: item, record: record, lease: ItemLease(path: record.path, token: token, expiresAt: expires)), candidate)
     }
 
     public func renewLeases(_ paths: [String], for duration: TimeSpan) throws -> [ItemLease] {
