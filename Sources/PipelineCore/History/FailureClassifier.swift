@@ -1,3 +1,5 @@
+import Foundation
+
 /// Tells a failure's category from its message, for failures whose stage did not say (an external
 /// stage of the old protocol, an error the orchestrator caught, a state written before categories).
 ///
@@ -14,6 +16,19 @@ public enum FailureClassifier {
             return rule.category
         }
         return .other
+    }
+
+    /// The category a system call's `errno` means, where it means one: a full disk, a permission
+    /// refused (read-only file systems and immutable files included), a file not there.
+    public static func category(errno code: Int32) -> FailureCategory? {
+        switch code {
+        case ENOSPC, EDQUOT: .diskFull
+        case EACCES, EPERM, EROFS: .permission
+        case ENOENT: .remoteMissing
+        case ETIMEDOUT: .timeout
+        case ECONNREFUSED, ECONNRESET, EPIPE, ENETUNREACH, EHOSTUNREACH: .network
+        default: nil
+        }
     }
 
     /// A category, the phrases that tell it and the status codes (FTP, HTTP) that do.
