@@ -52,7 +52,7 @@ public enum FailureClassifier {
                                               "read-only file system", "access denied"], codes: ["403"]),
         Rule(category: .remoteMissing, phrases: ["no such file", "enoent", "not found", "does not exist", "changed while", "changed at the source",
                                                  "kept changing", "is gone", "file unavailable"], codes: ["550", "404"]),
-        Rule(category: .corruptSource, phrases: ["mismatch", "does not match", "corrupt", "damaged", "truncated", "crc", "unrecognized archive",
+        Rule(category: .corruptSource, phrases: ["mismatch", "differ", "does not match", "corrupt", "damaged", "truncated", "crc", "unrecognized archive",
                                                  "checksum"]),
         Rule(category: .unsupportedType, phrases: ["unsupported media", "unsupported file", "unsupported type", "invalid media", "not a supported",
                                                    "media type"], codes: ["415"]),

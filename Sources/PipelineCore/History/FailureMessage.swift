@@ -25,7 +25,8 @@ public enum FailureMessage {
                     continue
                 }
             }
-            if character == "/" && isWordStart(index) && index + 1 < characters.count && !characters[index + 1].isWhitespace {
+            if character == "/" && (index == 0 || " \t([=".contains(characters[index - 1])) && index + 1 < characters.count
+                && !characters[index + 1].isWhitespace {
                 // A path: up to the next space (or a closing bracket or colon at its end).
                 var end = index
                 while end < characters.count, !characters[end].isWhitespace { end += 1 }
@@ -45,7 +46,21 @@ public enum FailureMessage {
                     continue
                 }
             }
+            if character.isNumber && !isWordStart(index) && (characters[index - 1].isLetter || characters[index - 1].isNumber) {
+                // Part of a word ("sha256", "utf8"): kept.
+                out.append(character)
+                index += 1
+                continue
+            }
             if character.isNumber {
+                // A word that starts with a digit ("00ff", "3rd", "2.5") is a number.
+                var word = index
+                while word < characters.count, characters[word].isLetter || characters[word].isNumber { word += 1 }
+                if word > index, characters[index..<word].contains(where: \.isLetter) {
+                    out += "N"
+                    index = word
+                    continue
+                }
                 var end = index
                 while end < characters.count, characters[end].isNumber || (characters[end] == "." && end + 1 < characters.count && characters[end + 1].isNumber) {
                     end += 1
