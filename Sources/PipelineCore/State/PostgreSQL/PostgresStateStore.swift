@@ -106,6 +106,7 @@ public final class PostgresStateStore: SharedStateStore {
             id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, path text NOT NULL, run bigint, stage text NOT NULL,
             category text NOT NULL, error text NOT NULL, attempt integer NOT NULL, at double precision NOT NULL);
         CREATE INDEX IF NOT EXISTS failures_by_path ON failures(path, id);
+        CREATE INDEX IF NOT EXISTS items_failed ON items(listed_order) WHERE status = 'failed';
         CREATE TABLE IF NOT EXISTS runs(
             number bigint PRIMARY KEY, runner text NOT NULL, started_at double precision NOT NULL, ended_at double precision,
             exit_code integer, completed bigint NOT NULL DEFAULT 0, failed bigint NOT NULL DEFAULT 0, skipped bigint NOT NULL DEFAULT 0,
