@@ -78,9 +78,8 @@ public final class Orchestrator: Sendable {
         }
         let before = try store.summary(maxFailures: settings.maxFailures)
         let startedAt = Date().timeIntervalSince1970
-        history.withLock { $0 = RunRecord(number: 0, runner: shared.runner.id, startedAt: startedAt) }
-        let number = try store.beginRun(runner: shared.runner.id, startedAt: startedAt)
-        history.withLock { $0?.number = number }
+        let begun = RunRecord(number: try store.beginRun(runner: shared.runner.id, startedAt: startedAt), runner: shared.runner.id, startedAt: startedAt)
+        history.withLock { $0 = begun }
         reporter.report(.runStarted(pipeline: settings.pipelineName, summary: before, maxFailures: settings.maxFailures))
         let budget = settings.timeBudget.map { budget in
             Task { [weak self] in
