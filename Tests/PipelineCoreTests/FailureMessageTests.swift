@@ -12,6 +12,7 @@ struct FailureMessageTests {
         ("upload: Connection reset (gave up after 3 attempts)", "upload: Connection reset"),
         ("sha256 is 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08, sidecar says 00ff", "sha256 is HEX, sidecar says N"),
         ("took   2.5   seconds", "took N seconds"),
+        ("Remote file not found: RETR response: 550", "Remote file not found: RETR response: 550"),
     ])
     func numbersPathsAndNamesAreReplaced(message: String, normalised: String) {
         #expect(FailureMessage.normalized(message) == normalised)

@@ -12,7 +12,7 @@ public enum FailureAdvice {
     /// The suggestion for failures of `category` in `scope`; `stage` is the stage they failed in
     /// (the last one seen), where the fix names a stage's setting.
     public static func suggestion(_ category: FailureCategory, _ scope: Scope, stage: String? = nil) -> String {
-        let pattern = excludePattern(scope)
+        let pattern = excludePattern(scope, category)
         let retry = "then `pipeline retry --all-failed`"
         let atStage = stage.map { " of stage '\($0)'" } ?? ""
         switch category {
@@ -54,10 +54,14 @@ public enum FailureAdvice {
         }
     }
 
-    /// The `exclude:` pattern that leaves out the group's files, if the group has one.
-    static func excludePattern(_ scope: Scope) -> String? {
+    /// The categories where the kind of file matters, so that grouping by extension tells something.
+    public static let kindMatters: Set<FailureCategory> = [.unsupportedType, .tooLarge, .corruptSource]
+
+    /// The `exclude:` pattern that leaves out the group's files, if the group has one (a whole
+    /// kind of file is left out only where the kind is the cause: `unsupportedType`).
+    static func excludePattern(_ scope: Scope, _ category: FailureCategory) -> String? {
         switch scope {
-        case .fileExtension(let name) where !name.isEmpty: "**/*.\(name)"
+        case .fileExtension(let name) where !name.isEmpty && category == .unsupportedType: "**/*.\(name)"
         case .folder(let folder) where folder != "/": String(folder.drop { $0 == "/" }) + "/**"
         default: nil
         }

@@ -35,10 +35,9 @@ public struct FailureAnalysis: Sendable {
         let firstRun = item.failures.compactMap(\.run).min()
         failed += 1
         if record.isPersistentFailure { persistent += 1 }
-        let keys: [(FailureGroup.Kind, String?)] = [
-            (.category, nil), (.folder, Self.folder(of: record.path)), (.extension, Self.fileExtension(of: record.path)),
-            (.message, FailureMessage.normalized(error)),
-        ]
+        var keys: [(FailureGroup.Kind, String?)] = [(.category, nil), (.folder, Self.folder(of: record.path)), (.message, FailureMessage.normalized(error))]
+        // A network failure of a .jpg says nothing of .jpg files.
+        if FailureAdvice.kindMatters.contains(category) { keys.append((.extension, Self.fileExtension(of: record.path))) }
         for (kind, key) in keys {
             let groupKey = GroupKey(category: category, key: key)
             var group = groups[kind]?[groupKey]

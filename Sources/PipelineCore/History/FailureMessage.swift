@@ -88,7 +88,8 @@ public enum FailureMessage {
     /// Whether a number after `text` is a status code: at the start, after "(", or after a word
     /// that introduces one ("HTTP 503", "status 500", "reply 550").
     static func followsStatusWord(_ text: String) -> Bool {
-        let before = text.lowercased().trimmingCharacters(in: .whitespaces)
-        return before.isEmpty || before.hasSuffix("(") || ["http", "status", "code", "reply", "ftp", "error", "answered"].contains { before.hasSuffix($0) }
+        var before = text.lowercased().trimmingCharacters(in: .whitespaces)
+        if before.hasSuffix(":") { before.removeLast() }
+        return before.isEmpty || before.hasSuffix("(") || ["http", "status", "code", "reply", "response", "ftp", "error", "answered"].contains { before.hasSuffix($0) }
     }
 }
