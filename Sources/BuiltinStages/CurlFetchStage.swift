@@ -74,7 +74,7 @@ struct CurlFetchStage: Stage {
         guard after == identity else {
             try? FileManager.default.removeItem(atPath: target.partial)
             throw StageFailure(.retryable, "'\(context.item.path)' changed on \(endpoint.displayName) while it was copied (size and time were \(Self.describe(identity)), are \(Self.describe(after))); its copy was discarded and it will be copied again",
-                               isAnswerAboutTheItem: true)
+                               isAnswerAboutTheItem: true, category: .remoteMissing)
         }
         let finalSize = FileStream.size(of: target.partial) ?? 0
         guard finalSize == size else {

@@ -38,7 +38,7 @@ struct LocalFetchStage: Stage {
         }
         let source = segments.reduce(RawPath(bytes: Array(root.utf8))) { $0.appending($1) }
         guard let sourceSize = source.status().map({ Int64($0.st_size) }) else {
-            throw StageFailure.permanent("'\(source)' no longer exists at the source")
+            throw StageFailure(.permanent, "'\(source)' no longer exists at the source", category: .remoteMissing)
         }
         guard sourceSize == context.item.size else {
             throw StageFailure.retryable("'\(source)' is \(sourceSize) bytes, but was listed with \(context.item.size); it is changing")
@@ -71,7 +71,7 @@ struct LocalFetchStage: Stage {
             try? FileManager.default.removeItem(atPath: target.partial)
             let what = after != before ? after.differences(from: before) : now.differences(from: before)
             throw StageFailure(.retryable, "'\(source)' changed while it was copied (\(what)); its copy was discarded and it will be copied again",
-                               isAnswerAboutTheItem: true)
+                               isAnswerAboutTheItem: true, category: .remoteMissing)
         }
         guard let finalSize = FileStream.size(of: target.partial), finalSize == sourceSize else {
             throw StageFailure.retryable("copy of '\(source)' ended at \(FileStream.size(of: target.partial) ?? 0) of \(sourceSize) bytes")

@@ -43,9 +43,33 @@ enum RemoteConnection {
 
     /// A libcurl failure as a stage failure, worded for the user; never includes the password.
     static func failure(_ error: CurlFailure, endpoint: RemoteEndpoint, path: String?, stop: StopSignal) -> StageFailure {
+        var failure = uncategorised(error, endpoint: endpoint, path: path, stop: stop)
+        if failure.kind != .interrupted { failure.category = failure.category ?? category(of: error) }
+        return failure
+    }
+
+    /// What a libcurl failure means for `pipeline failures`, from its CURLcode and the last reply.
+    static func category(of error: CurlFailure) -> FailureCategory {
+        if error.responseCode == 421 { return .network }
+        switch error.code {
+        case 5, 6, 7, 8, 13, 14, 15, 18, 52, 55, 56: return .network
+        case 12, 28: return .timeout
+        case 35, 51, 53, 54, 58, 59, 60, 64, 66, 77, 80, 82, 83, 90, 91: return .tls
+        case 67, 94: return .authentication
+        case 78: return .remoteMissing
+        case 9: return .permission
+        case 19:
+            // RETR refused: 550 is "no such file" (or not readable); a 4xx reply is the server's own trouble.
+            return error.responseCode == 550 ? .remoteMissing : (400..<500).contains(error.responseCode) ? .serverError : .other
+        case 23: return FailureClassifier.category(of: error.message) == .diskFull ? .diskFull : .other
+        default: return FailureClassifier.category(of: error.message)
+        }
+    }
+
+    private static func uncategorised(_ error: CurlFailure, endpoint: RemoteEndpoint, path: String?, stop: StopSignal) -> StageFailure {
         switch error.disposition {
         case .aborted:
-            return stop.reason == .timedOut ? .retryable("the transfer timed out") : .interrupted
+            return stop.reason == .timedOut ? StageFailure(.retryable, "the transfer timed out", category: .timeout) : .interrupted
         case .retry, .restartFromZero:
             return .retryable("\(endpoint.displayName): \(error.message)")
         case .permanent:

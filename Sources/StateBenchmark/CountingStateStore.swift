@@ -102,4 +102,10 @@ final class CountingStateStore: SharedStateStore {
     func setCounters(_ counters: [StateCounter]) throws { try inner.setCounters(counters) }
     func removeEverything() throws { try inner.removeEverything() }
     func liveLeaseCount() throws -> Int { try inner.liveLeaseCount() }
+    func beginRun(runner: String, startedAt: Double) throws -> Int64 { try inner.beginRun(runner: runner, startedAt: startedAt) }
+    func finishRun(_ record: RunRecord) throws { try inner.finishRun(record) }
+    func runs(limit: Int) throws -> [RunRecord] { try inner.runs(limit: limit) }
+    func storeRuns(_ records: [RunRecord]) throws { try inner.storeRuns(records) }
+    func failedItemsByCategory() throws -> [FailureCategory: Int] { try inner.failedItemsByCategory() }
+    func failedItemPage(after cursor: ItemPage.Cursor?, limit: Int) throws -> ItemPage { try inner.failedItemPage(after: cursor, limit: limit) }
 }

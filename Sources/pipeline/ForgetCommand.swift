@@ -9,14 +9,22 @@ struct ForgetCommand: AsyncParsableCommand {
     )
 
     @Argument(help: "Item paths, exactly as the source lists them.")
-    var paths: [String]
+    var paths: [String] = []
+
+    @Flag(help: "Every failed item whose last failure says it is missing at the source (`pipeline failures` groups them).")
+    var missing = false
 
     @OptionGroup var location: StateLocationOptions
+
+    func validate() throws {
+        if paths.isEmpty == !missing { throw ValidationError("give item paths or --missing (not both)") }
+    }
 
     func run() async throws {
         try await reportingErrors {
             let session = try PipelineSession.forWriting(pipeline: try location.loadPipeline(), stateOverride: location.state, create: false)
             defer { try? session.close() }
+            let paths = self.missing ? try FailureReport.paths(of: .remoteMissing, in: session.store) : self.paths
             var missing: [String] = []
             for path in paths where try !session.store.forget(path: path) { missing.append(path) }
             print("forgot \(paths.count - missing.count) item\(paths.count - missing.count == 1 ? "" : "s")")

@@ -11,7 +11,7 @@ struct PipelineCommand: AsyncParsableCommand {
         version: BuildVersion.text,
         subcommands: [
             RunCommand.self, ValidateCommand.self, StatusCommand.self, StateCommand.self,
-            RetryCommand.self, ForgetCommand.self, StagesCommand.self, ChecksumCommand.self, AuthCommand.self, PlanCommand.self,
+            RetryCommand.self, ForgetCommand.self, FailuresCommand.self, StagesCommand.self, ChecksumCommand.self, AuthCommand.self, PlanCommand.self,
             ReportCommand.self,
         ]
     )

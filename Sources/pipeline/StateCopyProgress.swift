@@ -14,6 +14,6 @@ enum StateCopyProgress {
     }
 
     static func describe(_ report: StateCopier.Report) -> String {
-        "\(report.items) items, \(report.stageRecords) stage records, \(report.metadataEntries) metadata entries and \(report.counters) counters"
+        "\(report.items) items, \(report.stageRecords) stage records, \(report.metadataEntries) metadata entries, \(report.counters) counters and \(report.runs) runs"
     }
 }

@@ -114,7 +114,7 @@ struct GooglePhotosStage: Stage {
         case .notCreated(let message):
             try context.saveCheckpoint(checkpoint)
             throw StageFailure(.retryable, "Google Photos could not create '\(fileName)' this time (\(message)); trying again with the same upload",
-                               isAnswerAboutTheItem: true)
+                               isAnswerAboutTheItem: true, category: .serverError)
         case .tokenRejected(let message):
             try context.saveCheckpoint(["album_id": albumID.map(JSONValue.string) ?? .null])
             throw StageFailure(.retryable, "Google Photos no longer accepts the upload token for '\(fileName)' (\(message)); uploading again",
@@ -132,8 +132,8 @@ struct GooglePhotosStage: Stage {
             try context.saveCheckpoint(checkpoint)
             throw StageFailure(.retryable, "the album refused '\(fileName)' (\(message)); going on in a new album", retryAfter: TimeSpan(milliseconds: 0),
                                isAnswerAboutTheItem: true)
-        case .refused(_, let message):
-            throw StageFailure.permanent("Google Photos refused '\(fileName)': \(message)")
+        case .refused(let code, let message):
+            throw StageFailure(.permanent, "Google Photos refused '\(fileName)': \(message)", category: PhotosFailureCategory.of(itemCode: code, message: message))
         case .withheld(let failure):
             // Not sent: the item is another runner's now, or goes in a later batch.
             throw failure

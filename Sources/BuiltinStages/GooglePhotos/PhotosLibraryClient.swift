@@ -185,8 +185,10 @@ final class PhotosLibraryClient {
 
     /// A non-transient error response as the failure the orchestrator acts on.
     func failure(_ response: HTTPResponse, what: String, scope: PhotosScope = .appendOnly) -> StageFailure {
-        runLevelFailure(response, what: what, scope: scope)
+        var failure = runLevelFailure(response, what: what, scope: scope)
             ?? .permanent("\(what) was refused: HTTP \(response.status): \(Self.message(response))")
+        failure.category = PhotosFailureCategory.of(httpStatus: response.status, message: Self.message(response))
+        return failure
     }
 
     /// An error that is about the whole run, not this item: every other item would get it too,
@@ -216,7 +218,8 @@ final class PhotosLibraryClient {
 
     private func retryable(_ response: HTTPResponse, what: String, attempts: Int) -> StageFailure {
         StageFailure(.retryable, "\(what): HTTP \(response.status): \(Self.message(response)) (\(attempts) tries)",
-                     retryAfter: transientWait(response, attempt: attempts))
+                     retryAfter: transientWait(response, attempt: attempts),
+                     category: PhotosFailureCategory.of(httpStatus: response.status, message: Self.message(response)))
     }
 
     static func isDailyQuota(_ response: HTTPResponse) -> Bool {

@@ -74,9 +74,11 @@ final class FileStream {
     static func failure(_ operation: String, _ path: String) -> StageFailure {
         let code = errno
         let message = "cannot \(operation) '\(path)': \(String(cString: strerror(code)))"
+        // A missing work file is not a file missing at the source: only the errno's other meanings hold.
+        let category = code == ENOENT ? nil : FailureClassifier.category(errno: code)
         switch code {
-        case ENOSPC, EAGAIN, EIO, ETIMEDOUT, EINTR: return .retryable(message)
-        default: return .permanent(message)
+        case ENOSPC, EAGAIN, EIO, ETIMEDOUT, EINTR: return StageFailure(.retryable, message, category: category)
+        default: return StageFailure(.permanent, message, category: category)
         }
     }
 

@@ -87,7 +87,7 @@ struct ArchiveInspectStage: Stage {
             }
             if GzipStreamCheck.applies(to: file), let damage = GzipStreamCheck.damage(in: file, stop: context.stop) {
                 throw StageFailure(.badInput, "'\(name)' is damaged: \(damage) (all \(entries) entries read before the check at its end)",
-                                   backtrackLimit: 1)
+                                   backtrackLimit: 1, category: .corruptSource)
             }
             try context.stop.check()
             return .done([
@@ -96,7 +96,7 @@ struct ArchiveInspectStage: Stage {
             ])
         } catch let failure as ArchiveReader.Failure {
             let place = entries == 0 ? "" : " at entry '\(entry)'"
-            throw StageFailure(.badInput, "'\(name)' is damaged\(place): \(failure.message)", backtrackLimit: 1)
+            throw StageFailure(.badInput, "'\(name)' is damaged\(place): \(failure.message)", backtrackLimit: 1, category: .corruptSource)
         }
     }
 }

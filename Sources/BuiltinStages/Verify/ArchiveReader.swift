@@ -21,9 +21,9 @@ final class ArchiveReader {
         archive_read_support_format_zip_seekable(handle)
         archive_read_support_format_all(handle)
         guard archive_read_open_filename(handle, path, 1 << 20) == ARCHIVE_OK else {
-            let message = lastError
-            archive_read_free(handle)
-            throw Failure(message: message)
+            // Not freed here: `handle` is set, so deinit runs and frees it (freeing it twice crashed
+            // the run on a file libarchive cannot open at all).
+            throw Failure(message: lastError)
         }
     }
 

@@ -88,7 +88,7 @@ struct ChecksumStage: Stage {
         }
         guard size == context.item.size else {
             throw StageFailure(.badInput, "size mismatch: the local file has \(size) bytes, the source listed \(context.item.size)",
-                               backtrackLimit: maxMismatches - 1)
+                               backtrackLimit: maxMismatches - 1, category: .corruptSource)
         }
         // What to compare with is found first, so its algorithm joins the single pass.
         var expected = sourceListingDigests(context.item)
@@ -103,7 +103,7 @@ struct ChecksumStage: Stage {
             throw StageFailure(.badInput, """
                 source and copy differ: the copy's \(truth.algorithm.rawValue) is \(computed[truth.algorithm] ?? "?"), \
                 \(truth.origin) says \(truth.hex)
-                """, backtrackLimit: maxMismatches - 1)
+                """, backtrackLimit: maxMismatches - 1, category: .corruptSource)
         }
         var outputs: [String: JSONValue] = [StageOutputs.size: .number(Double(size))]
         for (algorithm, hex) in computed { outputs[algorithm.rawValue] = .string(hex) }

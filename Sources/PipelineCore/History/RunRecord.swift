@@ -45,3 +45,33 @@ public struct RunRecord: Sendable, Equatable, Codable {
         self.bytesLeft = bytesLeft
     }
 }
+
+extension RunRecord {
+    /// `failuresByCategory` as a state stores it: a JSON object of counts by the categories' raw values.
+    var storedFailuresByCategory: String {
+        JSONValue.object(Dictionary(uniqueKeysWithValues: failuresByCategory.map { ($0.key.rawValue, JSONValue.number(Double($0.value))) })).jsonText()
+    }
+
+    /// Read back from `storedFailuresByCategory`: a category this version does not know, or a count
+    /// that is not a whole number from 0 up, is counted as `other`, never trusted blindly.
+    static func failuresByCategory(stored text: String?) -> [FailureCategory: Int] {
+        guard let text, let object = try? JSONValue.parse(text).objectValue else { return [:] }
+        var counts: [FailureCategory: Int] = [:]
+        for (key, value) in object {
+            guard let count = value.int64Value, count >= 0, count <= Int64(Int32.max) else { continue }
+            counts[FailureCategory(rawValue: key) ?? .other, default: 0] += Int(count)
+        }
+        return counts
+    }
+}
+
+extension RunRecord {
+    /// The run `begun` once it ended with `outcome` at `endedAt` (seconds since 1970), having
+    /// failed items of these categories.
+    public init(_ begun: RunRecord, ended outcome: RunOutcome, at endedAt: Double, failures: [FailureCategory: Int]) {
+        self.init(number: begun.number, runner: begun.runner, startedAt: begun.startedAt, endedAt: endedAt,
+                  exitCode: outcome.exitStatus.rawValue, completed: outcome.completed, failed: outcome.failed, skipped: outcome.skipped,
+                  left: outcome.left + outcome.notStarted, bytesCompleted: outcome.bytesCompleted, failuresByCategory: failures,
+                  stopCause: outcome.stoppedBy, itemsLeft: outcome.plan?.items, bytesLeft: outcome.plan?.bytes)
+    }
+}

@@ -12,7 +12,7 @@ extension RunEvent {
     /// The level of this event.
     public var level: EventLevel {
         switch self {
-        case .warning, .itemFailed, .givenUp, .runFinished: return .essential
+        case .warning, .itemFailed, .givenUp, .failureCategories, .runFinished: return .essential
         case .runStarted, .notice, .listed, .itemCompleted, .itemSkipped, .itemLeft, .stopping: return .outcome
         case .stageStarted, .stageDone, .stageRetrying, .stageLog, .progress, .wentBack: return .detail
         }

@@ -33,6 +33,7 @@ public final class GitHubActionsReporter: Reporter {
     private let pipelineName = Mutex("")
     private let failures = Mutex<[Failure]>([])
     private let givenUp = Mutex<[GivenUpItem]>([])
+    private let categories = Mutex<[FailureCount]>([])
     /// Failures listed in the step summary; the rest are counted.
     static let failuresShown = 50
 
@@ -67,6 +68,9 @@ public final class GitHubActionsReporter: Reporter {
                 let error = redactor.redact(item.error)
                 writer.line("::warning title=Given up::\(Self.escapedData("\(item.path): failed \(item.failures) runs\(item.stage.map { " at \($0)" } ?? ""); last error: \(error). Fix the cause, then run the workflow with retry: \(item.path) (or all-failed), or forget: \(item.path)"))")
             }
+        case .failureCategories(let counts):
+            inner.report(event)
+            categories.withLock { $0 = counts }
         case .warning(let message), .stopping(let message):
             inner.report(event)
             writer.line("::warning::\(Self.escapedData(redactor.redact(message)))")
@@ -110,6 +114,14 @@ public final class GitHubActionsReporter: Reporter {
                 markdown += "| `\(Self.markdownText(failure.path))` | \(failure.stage) | \(Self.markdownText(failure.error)) |\n"
             }
             if failed.count > Self.failuresShown { markdown += "\n…and \(failed.count - Self.failuresShown) more (`pipeline status`).\n" }
+        }
+        let counts = categories.withLock { $0 }
+        if !counts.isEmpty {
+            markdown += "\n### Failures by category\n\n| category | items | suggestion |\n|---|---:|---|\n"
+            for count in counts {
+                markdown += "| \(count.category.title) | \(count.count) | \(Self.markdownText(FailureAdvice.suggestion(count.category, .category))) |\n"
+            }
+            markdown += "\n`pipeline failures` groups them by folder, extension and message, with a fix for each.\n"
         }
         let setAside = givenUp.withLock { $0 }
         if !setAside.isEmpty {

@@ -57,6 +57,11 @@ public final class JSONReporter: Reporter {
                  "failures": .number(Double(item.failures))]
             })])
         case .stopping(let reason): set("stopping", ["reason": .string(reason)])
+        case .failureCategories(let counts):
+            set("failure_categories", ["categories": .array(counts.map { count in
+                ["category": .string(count.category.rawValue), "count": .number(Double(count.count)),
+                 "suggestion": .string(FailureAdvice.suggestion(count.category, .category))]
+            })])
         case .runFinished(let outcome, let summary, _):
             set("run_finished", ["outcome": Self.encode(outcome), "summary": Self.encode(summary),
                                  "exit_status": .number(Double(outcome.exitStatus.rawValue))])

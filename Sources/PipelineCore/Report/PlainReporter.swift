@@ -81,6 +81,9 @@ public final class PlainReporter: Reporter {
             return shown + more + ["\(time) \(items.count) item\(items.count == 1 ? " is" : "s are") set aside: fix the cause, then `pipeline retry PATH` (or `--all-failed`), or `pipeline forget PATH`"]
         case .stopping(let reason):
             return ["\(time) stopping: \(displayPath(reason))"]
+        case .failureCategories(let counts):
+            return counts.map { "\(time) failed in this run: \($0.count) \($0.category.title); fix: \(FailureAdvice.suggestion($0.category, .category))" }
+                + ["\(time) `pipeline failures` groups them by folder, extension and message, with a fix for each"]
         case .runFinished(let outcome, let summary, let maxFailures):
             let plan = outcome.plan.flatMap { $0.items > 0 ? ["\(time) left: \($0.line())"] : nil } ?? []
             return ["\(time) run finished: \(SummaryText.outcomeLine(outcome))"] + plan + [SummaryText.render(summary, maxFailures: maxFailures)]

@@ -17,6 +17,9 @@ public enum RunEvent: Sendable {
     /// At the end of a run: listed items that failed `max_failures` runs and wait for a person.
     case givenUp([GivenUpItem])
     case stopping(reason: String)
+    /// At the end of a run with failures: this run's failed items counted by category, most first
+    /// (`pipeline failures` groups them further).
+    case failureCategories([FailureCount])
     case runFinished(outcome: RunOutcome, summary: StateSummary, maxFailures: Int)
 }
 

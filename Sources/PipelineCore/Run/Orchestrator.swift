@@ -31,8 +31,10 @@ public final class Orchestrator: Sendable {
     private let replaced = Mutex(0)
     /// Watches for an outage: set up once the run knows how many items it has.
     private let breaker = Mutex(CircuitBreaker(items: 0))
-    /// Items failed in this run: taken back if the circuit opens.
-    private let failedThisRun = Mutex(Set<String>())
+    /// Items failed in this run, with the category of the failure: taken back if the circuit opens.
+    private let failedThisRun = Mutex([String: FailureCategory]())
+    /// This run in the state's run history (`StateStore.beginRun`).
+    private let history = Mutex<RunRecord?>(nil)
     /// Items skipped as they were claimed (larger than `max_size`).
     private let skippedOnAdmit = Mutex(0)
 
@@ -75,6 +77,9 @@ public final class Orchestrator: Sendable {
                                 hint: "this is a bug in pipeline, please report it")
         }
         let before = try store.summary(maxFailures: settings.maxFailures)
+        let startedAt = Date().timeIntervalSince1970
+        let begun = RunRecord(number: try store.beginRun(runner: shared.runner.id, startedAt: startedAt), runner: shared.runner.id, startedAt: startedAt)
+        history.withLock { $0 = begun }
         reporter.report(.runStarted(pipeline: settings.pipelineName, summary: before, maxFailures: settings.maxFailures))
         let budget = settings.timeBudget.map { budget in
             Task { [weak self] in
@@ -149,6 +154,12 @@ public final class Orchestrator: Sendable {
         outcome.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         outcome.plan = try? TransferPlan(store: store, maxFailures: settings.maxFailures, quotas: settings.quotas)
         let summary = try? store.summary(maxFailures: settings.maxFailures)
+        let failures = failedThisRun.withLock { FailureCount.byCategory($0.values) }
+        if !failures.isEmpty { reporter.report(.failureCategories(FailureCount.sorted(failures))) }
+        if let begun = history.withLock({ $0 }) {
+            // A run killed before this keeps its row without an end.
+            try? store.finishRun(RunRecord(begun, ended: outcome, at: Date().timeIntervalSince1970, failures: failures))
+        }
         // Every item given up, before this run or in it: a bounded query names the first of them.
         let givenUp = (try? store.givenUpItems(maxFailures: settings.maxFailures, limit: Self.givenUpNamed)) ?? []
         if !givenUp.isEmpty {
@@ -317,7 +328,7 @@ public final class Orchestrator: Sendable {
     /// The circuit opened: the failures this run counted for the items of the streak were the
     /// outage's, not theirs. Returns how many were taken back.
     private func forgive(_ trip: CircuitBreaker.Trip) throws -> Int {
-        let forgiven = failedThisRun.withLock { failed in trip.items.filter { failed.remove($0) != nil } }
+        let forgiven = failedThisRun.withLock { failed in trip.items.filter { failed.removeValue(forKey: $0) != nil } }
         if !forgiven.isEmpty { try store.commitSynchronously(forgiven.map { .itemFailureForgiven(path: $0) }) }
         return forgiven.count
     }
@@ -453,6 +464,7 @@ public final class Orchestrator: Sendable {
         }
         var pending: [StateTransition] = []
         var lastError = "its recorded output is no longer there"
+        var lastCategory: FailureCategory?
         var random = SystemRandomNumberGenerator()
 
         while true {
@@ -514,6 +526,7 @@ public final class Orchestrator: Sendable {
                     action = journey.stageSkipped(reason: settings.redactor.redact(reason))
                 case .failure(let failure):
                     lastError = settings.redactor.redact(failure.message)
+                    lastCategory = failure.category
                     action = journey.stageFailed(failure, inputProducer: producerOfInput(before: index, records: records), random: &random)
                 }
 
@@ -558,12 +571,13 @@ public final class Orchestrator: Sendable {
             case .fail(let index, let message):
                 let step = steps[index]
                 let error = settings.redactor.redact(message)
+                let category = lastCategory ?? FailureClassifier.category(of: error)
                 try await store.commit(pending + [
                     .stageAttemptFailed(path: path, stage: step.name, attempt: journey.attempt, error: error),
-                    .itemFailed(path: path, stage: step.name, error: error),
+                    .itemFailed(path: path, stage: step.name, error: error, category: category, attempt: journey.attempt),
                 ])
                 let failures = try store.item(path)?.failures ?? 1
-                failedThisRun.withLock { _ = $0.insert(path) }
+                failedThisRun.withLock { $0[path] = category }
                 reporter.report(.itemFailed(path: path, stage: step.name, error: error, failures: failures,
                                             givenUp: failures >= settings.maxFailures))
                 return .failed
@@ -608,7 +622,7 @@ public final class Orchestrator: Sendable {
             }
             if [.runStopping, .leaseLost].contains(itemStop.reason) { failure = .interrupted }
             if attemptStop.reason == .timedOut, failure.kind == .interrupted {
-                failure = .retryable("\(step.name) timed out after \(step.timeout?.description ?? "?")")
+                failure = StageFailure(.retryable, "\(step.name) timed out after \(step.timeout?.description ?? "?")", category: .timeout)
             }
             return .failure(failure)
         } catch {

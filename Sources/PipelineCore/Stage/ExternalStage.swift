@@ -52,7 +52,7 @@ public struct ExternalStage: Stage, SourceStage {
         }
         try throwIfStopped(exit)
         if let problem = collected.malformed {
-            throw StageFailure.permanent("\(displayName) broke the stage protocol (stages/README.md): \(redactor.redact(problem))")
+            throw StageFailure(.permanent, "\(displayName) broke the stage protocol (stages/README.md): \(redactor.redact(problem))", category: .stageCrashed)
         }
         try throwIfOverlong(collected)
         let result = collected.result
@@ -60,17 +60,23 @@ public struct ExternalStage: Stage, SourceStage {
             switch result {
             case .ok(let outputs)?: return .done(try normalised(outputs, workdir: context.workdir))
             case .skip(let reason)?: return .skip(reason: redactor.redact(reason))
-            case .error(let message, let retryable, let badInput)?:
-                throw StageFailure(badInput ? .badInput : (retryable ? .retryable : .permanent), redactor.redact(message))
+            case .error(let message, let retryable, let badInput, let category)?:
+                throw StageFailure(badInput ? .badInput : (retryable ? .retryable : .permanent), redactor.redact(message), category: category)
             case nil: return .done([:])
             }
         }
         let message: String
-        if case .error(let reported, _, _)? = result { message = redactor.redact(reported) }
-        else if let signal = exit.signal { message = "\(displayName) was killed by signal \(signal)" }
-        else { message = "\(displayName) exited with status \(exit.status ?? -1)" }
-        if case .error(_, _, true)? = result { throw StageFailure(.badInput, message) }
-        throw StageFailure(exit.status == Self.retryableExitStatus ? .retryable : .permanent, message)
+        var category: FailureCategory?
+        if case .error(let reported, _, _, let given)? = result {
+            message = redactor.redact(reported)
+            category = given
+        } else {
+            message = exit.signal.map { "\(displayName) was killed by signal \($0)" } ?? "\(displayName) exited with status \(exit.status ?? -1)"
+            // Ended outside the protocol (a crash, a signal, a status with no error result): 75 is the protocol's "try again".
+            category = exit.status == Self.retryableExitStatus ? nil : .stageCrashed
+        }
+        if case .error(_, _, true, _)? = result { throw StageFailure(.badInput, message, category: category) }
+        throw StageFailure(exit.status == Self.retryableExitStatus ? .retryable : .permanent, message, category: category)
     }
 
     public func list(_ context: ListContext) async throws -> [SourceItem] {
@@ -91,7 +97,7 @@ public struct ExternalStage: Stage, SourceStage {
             throw StageFailure.permanent("listing with \(displayName) gave a line it cannot use: \(redactor.redact(problem))")
         }
         try throwIfOverlong(collected)
-        if case .error(let message, let retryable, _)? = collected.result {
+        if case .error(let message, let retryable, _, _)? = collected.result {
             throw StageFailure(retryable ? .retryable : .permanent, "listing failed: \(redactor.redact(message))")
         }
         guard exit.status == 0 else {

@@ -65,7 +65,8 @@ enum ExternalStageMessage {
     enum Result: Equatable {
         case ok([String: JSONValue])
         case skip(String)
-        case error(message: String, retryable: Bool, badInput: Bool)
+        /// `category`: the stage's word for why (`FailureCategory`), nil when it gave none.
+        case error(message: String, retryable: Bool, badInput: Bool, category: FailureCategory?)
     }
 
     static func parse(_ line: String) -> Line {
@@ -102,9 +103,17 @@ enum ExternalStageMessage {
             case "ok": return .result(.ok(object["outputs"]?.objectValue ?? [:]))
             case "skip": return .result(.skip(object["reason"]?.stringValue ?? "skipped by the stage"))
             case "error":
+                var category: FailureCategory?
+                if let given = object["category"], given != .null {
+                    // An unknown word is the stage's mistake, said as such: the set is documented.
+                    guard let word = given.stringValue, let known = FailureCategory(rawValue: word) else {
+                        return .malformed("an error's \"category\" must be one of \(FailureCategory.allCases.map(\.rawValue).joined(separator: ", ")): \(trimmed)")
+                    }
+                    category = known
+                }
                 return .result(.error(message: object["message"]?.stringValue ?? "the stage reported an error",
                                       retryable: object["retryable"]?.boolValue ?? false,
-                                      badInput: object["bad_input"]?.boolValue ?? false))
+                                      badInput: object["bad_input"]?.boolValue ?? false, category: category))
             default:
                 return .malformed("a result needs \"status\": \"ok\", \"skip\" or \"error\": \(trimmed)")
             }

@@ -26,7 +26,13 @@ public struct ItemLedger: Sendable, Equatable {
         public var discardsAllStages = false
         /// Stage records to write (present in `stages`) or delete (absent).
         public var stages: Set<String> = []
-        public var isEmpty: Bool { !item && !discardsAllStages && stages.isEmpty }
+        /// Failures to add to the item's history, oldest first (its oldest beyond `FailureEvidence.limit` go).
+        public var failures: [FailureEvidence] = []
+        /// The failures this run recorded are taken back (an outage, not the item).
+        public var withdrawnFailuresOfRun: Int64?
+        /// The item's failure history is gone with it (forgotten).
+        public var discardsFailures = false
+        public var isEmpty: Bool { !item && !discardsAllStages && stages.isEmpty && failures.isEmpty && withdrawnFailuresOfRun == nil && !discardsFailures }
     }
 
     /// The stored stage records an event needs before the rules can decide.
@@ -92,6 +98,12 @@ public struct ItemLedger: Sendable, Equatable {
         case updateItem(ItemRecord)
         /// A new item: it takes the next listed order.
         case insertItem(ItemRecord)
+        /// Adds a failure to the item's history and drops its failures beyond the newest `FailureEvidence.limit`.
+        case recordFailure(FailureEvidence)
+        /// Removes the item's failures recorded by this run.
+        case withdrawFailures(run: Int64)
+        /// Removes the item's whole failure history.
+        case deleteFailures
     }
 
     /// What to write, in order, to store the changes (nothing when there are none). Every driver
@@ -104,6 +116,9 @@ public struct ItemLedger: Sendable, Equatable {
         if changes.item {
             if let item { writes.append(wasStored ? .updateItem(item) : .insertItem(item)) } else { writes.append(.deleteItem) }
         }
+        if changes.discardsFailures { writes.append(.deleteFailures) }
+        if let run = changes.withdrawnFailuresOfRun { writes.append(.withdrawFailures(run: run)) }
+        writes += changes.failures.map { .recordFailure($0) }
         return writes
     }
 
@@ -117,11 +132,13 @@ public struct ItemLedger: Sendable, Equatable {
 
     // MARK: Transitions
 
-    /// Applies one transition committed at `now`.
+    /// Applies one transition committed at `now`, by run `run` (`StateStore.beginRun`; nil outside
+    /// a run's history): the run is what counts the runs that tried an item, and it is named in a
+    /// failure's evidence.
     ///
     /// A transition for an item that is not in the state is refused: the orchestrator only works
     /// on listed items, so it is a mistake, and the whole commit is refused with it.
-    public mutating func apply(_ transition: StateTransition, at now: Double) throws {
+    public mutating func apply(_ transition: StateTransition, at now: Double, run: Int64? = nil) throws {
         guard var record = item else {
             throw PipelineError(.internalError, "a state transition names '\(path)', which is not in the state; nothing of this commit was recorded",
                                 hint: "items are recorded by listing them first; this is a bug in pipeline, please report it")
@@ -137,6 +154,10 @@ public struct ItemLedger: Sendable, Equatable {
             record.status = .inProgress
             record.stage = stage
             record.updatedAt = now
+            if let run, record.lastTriedRun != run {
+                record.triedRuns += 1
+                record.lastTriedRun = run
+            }
         case .stageProcess(_, let stage, let processID, let processStart):
             guard var running = stages[stage] else { return }
             running.processID = processID
@@ -173,9 +194,10 @@ public struct ItemLedger: Sendable, Equatable {
             record.stage = stage
             record.lastError = nil
             record.skipReason = nil
+            record.lastCategory = nil
             record.completedAt = now
             record.updatedAt = now
-        case .itemFailed(_, let stage, let error):
+        case .itemFailed(_, let stage, let error, let category, let attempt):
             record.status = .failed
             record.stage = stage
             record.failures += 1
@@ -183,11 +205,21 @@ public struct ItemLedger: Sendable, Equatable {
             record.firstFailed = record.firstFailed ?? now
             record.lastFailed = now
             record.updatedAt = now
+            record.lastCategory = category ?? FailureClassifier.category(of: error)
+            // The evidence goes in with the failure, in the same transaction.
+            changes.failures.append(FailureEvidence(path: path, run: run, stage: stage, category: record.lastCategory ?? .other, error: error,
+                                                    attempt: max(1, attempt), at: now))
         case .itemFailureForgiven:
             guard record.status == .failed else { return }
             record.status = .inProgress
             record.failures = max(0, record.failures - 1)
+            // An outage, not the item: this run neither tried it nor failed it.
+            if let run, record.lastTriedRun == run { record.triedRuns = max(0, record.triedRuns - 1) }
             record.updatedAt = now
+            if let run {
+                changes.failures.removeAll { $0.run == run }
+                changes.withdrawnFailuresOfRun = run
+            }
         case .itemSkipped(_, let reason):
             record.status = .skipped
             record.skipReason = reason
@@ -262,6 +294,8 @@ public struct ItemLedger: Sendable, Equatable {
         record.firstFailed = nil
         record.lastFailed = nil
         record.skipReason = nil
+        record.lastCategory = nil
+        record.triedRuns = 0
         item = record
         changes.item = true
         return true
@@ -272,6 +306,7 @@ public struct ItemLedger: Sendable, Equatable {
         guard item != nil else { return false }
         item = nil
         changes.item = true
+        changes.discardsFailures = wasStored
         discardAllStages()
         return true
     }
@@ -287,11 +322,17 @@ public struct ItemLedger: Sendable, Equatable {
 
     /// Replaces the item and its stage records with another state's copy of them (moving a state
     /// between stores): what is stored becomes exactly `record` and `stages`.
-    public mutating func restored(_ record: ItemRecord, stages copied: [String: StageRecord]) {
+    public mutating func restored(_ record: ItemRecord, stages copied: [String: StageRecord], failures history: [FailureEvidence] = []) {
         var record = record
         record.path = path
         item = record
         changes.item = true
+        changes.discardsFailures = wasStored
+        changes.failures = history.suffix(FailureEvidence.limit).map { evidence in
+            var evidence = evidence
+            evidence.path = path
+            return evidence
+        }
         discardAllStages()
         for (name, var stage) in copied {
             stage.stage = name
@@ -337,7 +378,7 @@ extension StateTransition {
         switch self {
         case .stageStarted(let path, _, _), .stageProcess(let path, _, _, _), .stageCheckpoint(let path, _, _),
              .stageDone(let path, _, _), .stageAttemptFailed(let path, _, _, _), .stagesReset(let path, _),
-             .itemCompleted(let path, _), .itemFailed(let path, _, _), .itemFailureForgiven(let path), .itemSkipped(let path, _):
+             .itemCompleted(let path, _), .itemFailed(let path, _, _, _, _), .itemFailureForgiven(let path), .itemSkipped(let path, _):
             return path
         }
     }

@@ -30,6 +30,13 @@ public struct ItemRecord: Sendable, Equatable, Codable {
     public var skipReason: String?
     public var updatedAt: Double?
     public var completedAt: Double?
+    /// The category of the last failure (`FailureEvidence`); nil before the item failed, or once retried.
+    public var lastCategory: FailureCategory?
+    /// Runs that started a stage of the item since it was listed or last retried: with `failures`,
+    /// what tells a persistent failure (`isPersistentFailure`).
+    public var triedRuns: Int
+    /// The last run that started one of its stages (`StateStore.beginRun`'s number).
+    public var lastTriedRun: Int64?
 
     public init(path: String, size: Int64? = nil, modified: String? = nil, status: ItemStatus = .pending) {
         self.path = path
@@ -37,6 +44,14 @@ public struct ItemRecord: Sendable, Equatable, Codable {
         self.modified = modified
         self.status = status
         self.failures = 0
+        self.triedRuns = 0
+    }
+
+    /// Failed in every run that tried it, at least twice: `failures` (runs that failed it) is at
+    /// least 2 and at least `triedRuns` (runs that started one of its stages). Both count since the
+    /// item was last retried; a run before the state kept `triedRuns` counts as having failed it.
+    public var isPersistentFailure: Bool {
+        status == .failed && failures >= 2 && failures >= triedRuns
     }
 
     /// Whether the item has failed too many runs to be tried again without `pipeline retry`.
@@ -88,7 +103,8 @@ public enum StateTransition: Sendable, Equatable {
     /// Forgets these stages' records (the item goes back to the first of them).
     case stagesReset(path: String, stages: [String])
     case itemCompleted(path: String, stage: String?)
-    case itemFailed(path: String, stage: String, error: String)
+    /// The item failed this run in `stage`, at try `attempt`; `category` nil: told from `error` (`FailureClassifier`).
+    case itemFailed(path: String, stage: String, error: String, category: FailureCategory? = nil, attempt: Int = 1)
     case itemSkipped(path: String, reason: String)
     /// Takes back a failure this run counted (it was an outage, not the item): one failed run
     /// less, and the item is unfinished again.

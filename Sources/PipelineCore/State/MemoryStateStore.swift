@@ -25,6 +25,8 @@ public final class MemoryStateStore: SharedStateStore {
     private let isOpen = Mutex(true)
     /// The fencing tokens of the leases this runner was given, by path.
     private let tokens = Mutex<[String: Int64]>([:])
+    /// This runner's run (`beginRun`), which its transitions are recorded under.
+    private let run = Mutex<Int64?>(nil)
 
     /// One item as held: where it was first listed, its record and its stage records.
     private struct Entry {
@@ -53,6 +55,10 @@ public final class MemoryStateStore: SharedStateStore {
         var roles: [String: Hold] = [:]
         var counters: [String: Int] = [:]
         var listing = ListingProgress(generation: 0, complete: false)
+        /// Each item's last failures, oldest first.
+        var failures: [String: [FailureEvidence]] = [:]
+        /// The run history, by number.
+        var runs: [Int64: RunRecord] = [:]
 
         func ledger(_ path: String) -> ItemLedger {
             let entry = entries[path]
@@ -62,6 +68,14 @@ public final class MemoryStateStore: SharedStateStore {
         /// Stores what the rules decided.
         mutating func store(_ ledger: ItemLedger) {
             guard !ledger.changes.isEmpty else { return }
+            for write in ledger.writes {
+                switch write {
+                case .deleteFailures: failures[ledger.path] = nil
+                case .withdrawFailures(let run): failures[ledger.path]?.removeAll { $0.run == run }
+                case .recordFailure(let evidence): failures[ledger.path, default: []] = (failures[ledger.path, default: []] + [evidence]).suffix(FailureEvidence.limit)
+                default: break
+                }
+            }
             guard let item = ledger.item else {
                 entries[ledger.path] = nil
                 return
@@ -136,7 +150,7 @@ public final class MemoryStateStore: SharedStateStore {
             var ledgers: [String: ItemLedger] = [:]
             for transition in transitions {
                 var ledger = ledgers[transition.path] ?? contents.ledger(transition.path)
-                try ledger.apply(transition, at: now)
+                try ledger.apply(transition, at: now, run: run.withLock { $0 })
                 ledgers[transition.path] = ledger
             }
             for ledger in ledgers.values { contents.store(ledger) }
@@ -393,7 +407,7 @@ public final class MemoryStateStore: SharedStateStore {
             var slot = cursor.map { Int(clamping: $0.position) + 1 } ?? 0
             while slot < contents.listed.count, items.count < limit {
                 if let entry = contents.entries[contents.listed[slot]], entry.listedOrder == slot {
-                    items.append((StoredItem(record: entry.item, stages: entry.stages), Int64(slot)))
+                    items.append((StoredItem(record: entry.item, stages: entry.stages, failures: contents.failures[entry.item.path] ?? []), Int64(slot)))
                 }
                 slot += 1
             }
@@ -405,7 +419,7 @@ public final class MemoryStateStore: SharedStateStore {
         try withContents { contents in
             for stored in items {
                 var ledger = contents.ledger(stored.record.path)
-                ledger.restored(stored.record, stages: stored.stages)
+                ledger.restored(stored.record, stages: stored.stages, failures: stored.failures)
                 contents.store(ledger)
             }
         }
@@ -435,6 +449,57 @@ public final class MemoryStateStore: SharedStateStore {
             contents = Contents(metadata: contents.metadata.filter { StoreMetadataKeys.own.contains($0.key) }, lastToken: contents.lastToken)
         }
         tokens.withLock { $0.removeAll() }
+    }
+
+    // MARK: Run history and failures
+
+    public func beginRun(runner: String, startedAt: Double) throws -> Int64 {
+        let number = try withContents { contents in
+            let number = (contents.runs.keys.max() ?? 0) + 1
+            contents.runs[number] = RunRecord(number: number, runner: runner, startedAt: startedAt)
+            return number
+        }
+        run.withLock { $0 = number }
+        return number
+    }
+
+    public func finishRun(_ record: RunRecord) throws {
+        try withContents { contents in
+            guard contents.runs[record.number] != nil else { return }
+            contents.runs[record.number] = record
+        }
+    }
+
+    public func runs(limit: Int) throws -> [RunRecord] {
+        try withContents { contents in contents.runs.keys.sorted().suffix(max(0, limit)).compactMap { contents.runs[$0] } }
+    }
+
+    public func storeRuns(_ records: [RunRecord]) throws {
+        try withContents { contents in for record in records { contents.runs[record.number] = record } }
+    }
+
+    public func failedItemsByCategory() throws -> [FailureCategory: Int] {
+        try withContents { contents in
+            contents.entries.values.reduce(into: [:]) { counts, entry in
+                if entry.item.status == .failed { counts[entry.item.lastCategory ?? .other, default: 0] += 1 }
+            }
+        }
+    }
+
+    /// The position is the slot in `listed`, as for `itemPage`.
+    public func failedItemPage(after cursor: ItemPage.Cursor?, limit: Int) throws -> ItemPage {
+        try ItemPage.check(limit)
+        return try withContents { contents in
+            var items: [(item: StoredItem, position: Int64)] = []
+            var slot = cursor.map { Int(clamping: $0.position) + 1 } ?? 0
+            while slot < contents.listed.count, items.count < limit {
+                if let entry = contents.entries[contents.listed[slot]], entry.listedOrder == slot, entry.item.status == .failed {
+                    items.append((StoredItem(record: entry.item, failures: contents.failures[entry.item.path] ?? []), Int64(slot)))
+                }
+                slot += 1
+            }
+            return ItemPage.of(items, limit: limit)
+        }
     }
 
     public func liveLeaseCount() throws -> Int {

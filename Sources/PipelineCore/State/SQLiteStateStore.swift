@@ -30,6 +30,8 @@ public final class SQLiteStateStore: SharedStateStore {
     private let groupCommit = GroupCommit()
     /// The fencing tokens of the leases this runner was given, by path.
     private let tokens = Mutex<[String: Int64]>([:])
+    /// This runner's run (`beginRun`), which its transitions are recorded under.
+    private let run = Mutex<Int64?>(nil)
     /// Beyond this many, the recent items are forgotten (they are read again when needed).
     private static let recentLimit = 4096
 
@@ -74,6 +76,8 @@ public final class SQLiteStateStore: SharedStateStore {
                 try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
                 if exists { try Self.migrate(database) } else { try Self.createSchema(database) }
                 try Self.addScheduleColumns(database)
+            } else {
+                try Self.standInForHistory(database)
             }
         } catch let failure as SQLiteConnection.Failure {
             throw PipelineError(.io, "cannot open state file '\(path)': \(failure)")
@@ -107,9 +111,10 @@ public final class SQLiteStateStore: SharedStateStore {
                     path TEXT PRIMARY KEY, listed_order INTEGER NOT NULL, size INTEGER, modified TEXT,
                     status TEXT NOT NULL, stage TEXT, failures INTEGER NOT NULL DEFAULT 0, last_error TEXT,
                     first_failed REAL, last_failed REAL, skip_reason TEXT, updated_at REAL, completed_at REAL,
-                    listed_generation INTEGER NOT NULL DEFAULT 0, extra TEXT
+                    listed_generation INTEGER NOT NULL DEFAULT 0, extra TEXT, \(historyItemColumns.joined(separator: ", "))
                 ) WITHOUT ROWID;
                 \(schema2Index)
+                \(historyTables)
                 CREATE TABLE stages(
                     path TEXT NOT NULL, stage TEXT NOT NULL, status TEXT NOT NULL, attempt INTEGER NOT NULL,
                     outputs TEXT, checkpoint TEXT, error TEXT, pid INTEGER, pid_start TEXT, updated_at REAL,
@@ -122,12 +127,15 @@ public final class SQLiteStateStore: SharedStateStore {
     }
 
     /// Brings a state of schema 1 to schema 2 in place, in one transaction: nothing is lost, and a
-    /// pipeline that reads schema 1 only refuses the file from then on (it names the schema).
+    /// pipeline that reads schema 1 only refuses the file from then on (it names the schema). Then
+    /// adds what the failure history needs, if missing (`addHistory`).
     private static func migrate(_ database: SQLiteConnection) throws {
         try database.transaction {
-            guard try database.query("SELECT value FROM meta WHERE key = 'schema'").first?.first?.text == "1" else { return }
-            try database.execute(schema2Items + schema2Index)
-            try database.query("UPDATE meta SET value = ? WHERE key = 'schema'", [.text(schemaVersion)])
+            if try database.query("SELECT value FROM meta WHERE key = 'schema'").first?.first?.text == "1" {
+                try database.execute(schema2Items + schema2Index)
+                try database.query("UPDATE meta SET value = ? WHERE key = 'schema'", [.text(schemaVersion)])
+            }
+            try addHistory(database)
         }
     }
 
@@ -152,6 +160,46 @@ public final class SQLiteStateStore: SharedStateStore {
         let key = order.sqlTerm.isEmpty ? "" : order.sqlTerm + ", "
         let name = "items_claim_" + order.rawValue.replacingOccurrences(of: "-", with: "_")
         return "CREATE INDEX IF NOT EXISTS \(name) ON items(status, window_class, schedule_rank, failures, \(key)listed_order);"
+    }
+
+    /// What the failure analysis and the run history keep (issue 15): three columns on items (the
+    /// last failure's category, the runs that tried the item, the last of them), each item's last
+    /// failures, and the runs. Additive, with no schema number of its own: a pipeline of schema 2
+    /// that knows none of it still opens the state and writes it (an item it writes keeps the
+    /// columns' defaults; the tables it does not read).
+    static let historyItemColumns = ["last_category TEXT", "tried_runs INTEGER NOT NULL DEFAULT 0", "last_tried_run INTEGER"]
+    static let historyTables = """
+        CREATE TABLE IF NOT EXISTS failures(
+            path TEXT NOT NULL, seq INTEGER NOT NULL, run INTEGER, stage TEXT NOT NULL, category TEXT NOT NULL, error TEXT NOT NULL,
+            attempt INTEGER NOT NULL, at REAL NOT NULL, PRIMARY KEY(path, seq)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS runs(
+            number INTEGER PRIMARY KEY, runner TEXT NOT NULL, started_at REAL NOT NULL, ended_at REAL, exit_code INTEGER,
+            completed INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0,
+            left_items INTEGER NOT NULL DEFAULT 0, bytes_completed INTEGER NOT NULL DEFAULT 0, failures_by_category TEXT,
+            stop_cause TEXT, items_left INTEGER, bytes_left INTEGER
+        );
+        """
+
+    /// Adds the history's columns and tables where missing (a state made before them).
+    private static func addHistory(_ database: SQLiteConnection) throws {
+        let present = Set(try database.query("PRAGMA table_info(items)").compactMap { $0[1].text })
+        for column in historyItemColumns where !present.contains(String(column.prefix { $0 != " " })) {
+            try database.execute("ALTER TABLE items ADD COLUMN \(column);")
+        }
+        try database.execute(historyTables)
+    }
+
+    /// A state made before the history, opened read-only, reads as one without failures or runs:
+    /// the missing columns and tables are stood in for by temporary ones (the temp schema is
+    /// searched first), and the file is not written.
+    private static func standInForHistory(_ database: SQLiteConnection) throws {
+        let present = Set(try database.query("PRAGMA main.table_info(items)").compactMap { $0[1].text })
+        guard !present.contains("last_category") else { return }
+        try database.execute("""
+            CREATE TEMP VIEW items AS SELECT *, NULL AS last_category, 0 AS tried_runs, NULL AS last_tried_run FROM main.items;
+            \(historyTables.replacingOccurrences(of: "CREATE TABLE IF NOT EXISTS ", with: "CREATE TEMP TABLE "))
+            """)
     }
 
     /// Refuses anything that is not an intact pipeline state, without writing to it.
@@ -228,6 +276,7 @@ public final class SQLiteStateStore: SharedStateStore {
     public func commitSynchronously(_ transitions: [StateTransition]) throws {
         let now = self.now
         let held = tokens.withLock { $0 }
+        let run = self.run.withLock { $0 }
         try withDatabase { database in
             let lost = shared.leases.withLock { leases in
                 Set(transitions.map(\.path)).filter { !leases.mayWrite($0, by: runner, mine: held[$0], now: now) }
@@ -248,7 +297,7 @@ public final class SQLiteStateStore: SharedStateStore {
                         ledgers.append(try shared.recent.withLock { $0[path] } ?? Self.ledger(path, in: database, allStages: true))
                     }
                     try Self.loadStages(ledgers[position].stagesToLoad(for: transition), into: &ledgers[position], in: database)
-                    try ledgers[position].apply(transition, at: now)
+                    try ledgers[position].apply(transition, at: now, run: run)
                 }
                 for ledger in ledgers {
                     try Self.write(ledger, in: database) { try Self.lastListedOrder(in: database) + 1 }
@@ -306,7 +355,7 @@ public final class SQLiteStateStore: SharedStateStore {
                 nextOrder += 1
                 return nextOrder
             }
-            if let row, let status = ledger.item?.status { try markListed(Array(row[12...13]), status) }
+            if let row, let status = ledger.item?.status { try markListed(Array(row[Self.itemColumnCount...(Self.itemColumnCount + 1)]), status) }
         }
         return changes
     }
@@ -361,12 +410,26 @@ public final class SQLiteStateStore: SharedStateStore {
             case .updateItem(let record):
                 try database.query("""
                     UPDATE items SET size = ?, modified = ?, status = ?, stage = ?, failures = ?, last_error = ?, first_failed = ?,
-                        last_failed = ?, skip_reason = ?, updated_at = ?, completed_at = ? WHERE path = ?
+                        last_failed = ?, skip_reason = ?, updated_at = ?, completed_at = ?, last_category = ?, tried_runs = ?,
+                        last_tried_run = ? WHERE path = ?
                     """, fields(record) + [path])
+            case .recordFailure(let evidence):
+                try database.query("""
+                    INSERT INTO failures(path, seq, run, stage, category, error, attempt, at)
+                    VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM failures WHERE path = ?), ?, ?, ?, ?, ?, ?)
+                    """, [path, path, SQLiteValue(evidence.run), .text(evidence.stage), .text(evidence.category.rawValue), .text(evidence.error),
+                          .integer(Int64(evidence.attempt)), .real(evidence.at)])
+                try database.query("DELETE FROM failures WHERE path = ? AND seq <= (SELECT MAX(seq) FROM failures WHERE path = ?) - ?",
+                                   [path, path, .integer(Int64(FailureEvidence.limit))])
+            case .withdrawFailures(let run):
+                try database.query("DELETE FROM failures WHERE path = ? AND run = ?", [path, .integer(run)])
+            case .deleteFailures:
+                try database.query("DELETE FROM failures WHERE path = ?", [path])
             case .insertItem(let record):
                 try database.query("""
                     INSERT INTO items(path, listed_order, size, modified, status, stage, failures, last_error, first_failed, last_failed,
-                        skip_reason, updated_at, completed_at, listed_generation, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        skip_reason, updated_at, completed_at, last_category, tried_runs, last_tried_run, listed_generation, extra)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, [path, .integer(try nextListedOrder())] + fields(record) + [.integer(listed?.generation ?? 0), listed?.extra ?? .null])
             }
         }
@@ -377,13 +440,16 @@ public final class SQLiteStateStore: SharedStateStore {
         [SQLiteValue(record.size), SQLiteValue(record.modified), .text(record.status.rawValue), SQLiteValue(record.stage),
          .integer(Int64(record.failures)), SQLiteValue(record.lastError), SQLiteValue(real: record.firstFailed),
          SQLiteValue(real: record.lastFailed), SQLiteValue(record.skipReason), SQLiteValue(real: record.updatedAt),
-         SQLiteValue(real: record.completedAt)]
+         SQLiteValue(real: record.completedAt), SQLiteValue(record.lastCategory?.rawValue), .integer(Int64(record.triedRuns)),
+         SQLiteValue(record.lastTriedRun)]
     }
 
     // MARK: Reading
 
-    static let itemColumns =
-        "path, size, modified, status, stage, failures, last_error, first_failed, last_failed, skip_reason, updated_at, completed_at"
+    static let itemColumns = "path, size, modified, status, stage, failures, last_error, first_failed, last_failed, skip_reason, "
+        + "updated_at, completed_at, last_category, tried_runs, last_tried_run"
+    /// How many `itemColumns` there are: the columns a query reads after them start here.
+    static let itemColumnCount = 15
 
     private static func itemRecord(_ row: [SQLiteValue]) -> ItemRecord {
         var record = ItemRecord(path: row[0].text ?? "", size: row[1].integer, modified: row[2].text,
@@ -396,6 +462,9 @@ public final class SQLiteStateStore: SharedStateStore {
         record.skipReason = row[9].text
         record.updatedAt = row[10].real
         record.completedAt = row[11].real
+        record.lastCategory = row[12].text.flatMap(FailureCategory.init(rawValue:))
+        record.triedRuns = Int(row[13].integer ?? 0)
+        record.lastTriedRun = row[14].integer
         return record
     }
 
@@ -573,7 +642,8 @@ public final class SQLiteStateStore: SharedStateStore {
                                           [.integer(cursor?.position ?? Int64.min), .integer(Int64(limit))])
             let items = try rows.map { row in
                 let record = Self.itemRecord(row)
-                return (StoredItem(record: record, stages: try Self.stageRecords(for: record.path, in: database)), row[12].integer ?? 0)
+                return (StoredItem(record: record, stages: try Self.stageRecords(for: record.path, in: database),
+                                   failures: try Self.failures(of: record.path, in: database)), row[Self.itemColumnCount].integer ?? 0)
             }
             return ItemPage.of(items, limit: limit)
         }
@@ -585,7 +655,7 @@ public final class SQLiteStateStore: SharedStateStore {
                 var nextOrder = try Self.lastListedOrder(in: database)
                 for stored in items {
                     var ledger = try Self.ledger(stored.record.path, in: database)
-                    ledger.restored(stored.record, stages: stored.stages)
+                    ledger.restored(stored.record, stages: stored.stages, failures: stored.failures)
                     try Self.write(ledger, in: database) {
                         nextOrder += 1
                         return nextOrder
@@ -633,7 +703,7 @@ public final class SQLiteStateStore: SharedStateStore {
     public func removeEverything() throws {
         try withDatabaseForgettingRecentItems { database in
             try database.transaction {
-                try database.execute("DELETE FROM stages; DELETE FROM items;")
+                try database.execute("DELETE FROM stages; DELETE FROM items; DELETE FROM failures; DELETE FROM runs;")
                 for row in try database.query("SELECT key FROM meta") {
                     guard let key = row[0].text, !StoreMetadataKeys.own.contains(key) else { continue }
                     _ = try database.query("DELETE FROM meta WHERE key = ?", [.text(key)])
@@ -647,6 +717,104 @@ public final class SQLiteStateStore: SharedStateStore {
     /// Writes a consistent copy of the whole state to `path` (which must not exist).
     public func saveCopy(to path: String) throws {
         try withDatabase { database in _ = try database.query("VACUUM INTO ?", [.text(path)]) }
+    }
+
+    // MARK: Run history and failures
+
+    /// `max + 1` in a write transaction: one process writes a state file (`StateLock`), and the
+    /// runners it joins share this connection.
+    public func beginRun(runner: String, startedAt: Double) throws -> Int64 {
+        let number = try withDatabase { database in
+            try database.transaction {
+                let number = (try database.query("SELECT COALESCE(MAX(number), 0) FROM runs").first?.first?.integer ?? 0) + 1
+                try database.query("INSERT INTO runs(number, runner, started_at) VALUES (?, ?, ?)", [.integer(number), .text(runner), .real(startedAt)])
+                return number
+            }
+        }
+        run.withLock { $0 = number }
+        return number
+    }
+
+    public func finishRun(_ record: RunRecord) throws {
+        try withDatabase { database in
+            try database.transaction { try Self.putRun(record, replacing: false, in: database) }
+        }
+    }
+
+    public func storeRuns(_ records: [RunRecord]) throws {
+        try withDatabase { database in
+            try database.transaction { for record in records { try Self.putRun(record, replacing: true, in: database) } }
+        }
+    }
+
+    /// Writes a run's row: its end onto the row `beginRun` made, or (`replacing`) the whole row.
+    private static func putRun(_ record: RunRecord, replacing: Bool, in database: SQLiteConnection) throws {
+        let values: [SQLiteValue] = [
+            SQLiteValue(real: record.endedAt), SQLiteValue(record.exitCode.map(Int64.init)), .integer(Int64(record.completed)),
+            .integer(Int64(record.failed)), .integer(Int64(record.skipped)), .integer(Int64(record.left)), .integer(record.bytesCompleted),
+            .text(record.storedFailuresByCategory), SQLiteValue(record.stopCause?.rawValue), SQLiteValue(record.itemsLeft.map(Int64.init)),
+            SQLiteValue(record.bytesLeft),
+        ]
+        if replacing {
+            try database.query("""
+                INSERT OR REPLACE INTO runs(number, runner, started_at, ended_at, exit_code, completed, failed, skipped, left_items,
+                    bytes_completed, failures_by_category, stop_cause, items_left, bytes_left) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [.integer(record.number), .text(record.runner), .real(record.startedAt)] + values)
+        } else {
+            try database.query("""
+                UPDATE runs SET ended_at = ?, exit_code = ?, completed = ?, failed = ?, skipped = ?, left_items = ?, bytes_completed = ?,
+                    failures_by_category = ?, stop_cause = ?, items_left = ?, bytes_left = ? WHERE number = ?
+                """, values + [.integer(record.number)])
+        }
+    }
+
+    public func runs(limit: Int) throws -> [RunRecord] {
+        try withDatabase { database in
+            try database.query("""
+                SELECT number, runner, started_at, ended_at, exit_code, completed, failed, skipped, left_items, bytes_completed,
+                    failures_by_category, stop_cause, items_left, bytes_left FROM runs ORDER BY number DESC LIMIT ?
+                """, [.integer(Int64(max(0, limit)))]).reversed().map { row in
+                RunRecord(number: row[0].integer ?? 0, runner: row[1].text ?? "", startedAt: row[2].real ?? 0, endedAt: row[3].real,
+                          exitCode: row[4].integer.flatMap { Int32(exactly: $0) }, completed: Int(row[5].integer ?? 0), failed: Int(row[6].integer ?? 0),
+                          skipped: Int(row[7].integer ?? 0), left: Int(row[8].integer ?? 0), bytesCompleted: row[9].integer ?? 0,
+                          failuresByCategory: RunRecord.failuresByCategory(stored: row[10].text),
+                          stopCause: row[11].text.flatMap(RunOutcome.StopCause.init(rawValue:)),
+                          itemsLeft: row[12].integer.map { Int($0) }, bytesLeft: row[13].integer)
+            }
+        }
+    }
+
+    /// From `items_by_status`: only failed items are read.
+    public func failedItemsByCategory() throws -> [FailureCategory: Int] {
+        try withDatabase { database in
+            var counts: [FailureCategory: Int] = [:]
+            for row in try database.query("SELECT last_category, COUNT(*) FROM items WHERE status = 'failed' GROUP BY last_category") {
+                counts[row[0].text.flatMap(FailureCategory.init(rawValue:)) ?? .other, default: 0] += Int(row[1].integer ?? 0)
+            }
+            return counts
+        }
+    }
+
+    public func failedItemPage(after cursor: ItemPage.Cursor?, limit: Int) throws -> ItemPage {
+        try ItemPage.check(limit)
+        return try withDatabase { database in
+            let rows = try database.query("""
+                SELECT \(Self.itemColumns), listed_order FROM items WHERE status = 'failed' AND listed_order > ? ORDER BY listed_order LIMIT ?
+                """, [.integer(cursor?.position ?? Int64.min), .integer(Int64(limit))])
+            let items = try rows.map { row in
+                let record = Self.itemRecord(row)
+                return (StoredItem(record: record, failures: try Self.failures(of: record.path, in: database)), row[Self.itemColumnCount].integer ?? 0)
+            }
+            return ItemPage.of(items, limit: limit)
+        }
+    }
+
+    /// An item's failure history, oldest first.
+    private static func failures(of path: String, in database: SQLiteConnection) throws -> [FailureEvidence] {
+        try database.query("SELECT run, stage, category, error, attempt, at FROM failures WHERE path = ? ORDER BY seq", [.text(path)]).map { row in
+            FailureEvidence(path: path, run: row[0].integer, stage: row[1].text ?? "", category: row[2].text.flatMap(FailureCategory.init(rawValue:)) ?? .other,
+                            error: row[3].text ?? "", attempt: Int(row[4].integer ?? 1), at: row[5].real ?? 0)
+        }
     }
 
     public func liveLeaseCount() throws -> Int {
@@ -730,10 +898,10 @@ public final class SQLiteStateStore: SharedStateStore {
             for row in rows {
                 let record = itemRecord(row)
                 guard free(record.path) else { continue }
-                let extra = row[12].text.flatMap { try? JSONValue.parse($0).objectValue } ?? [:]
-                let schedule = ScheduleClass(rank: Int(row[14].integer ?? 0), window: Int(row[15].integer ?? 0))
+                let extra = row[itemColumnCount].text.flatMap { try? JSONValue.parse($0).objectValue } ?? [:]
+                let schedule = ScheduleClass(rank: Int(row[itemColumnCount + 2].integer ?? 0), window: Int(row[itemColumnCount + 3].integer ?? 0))
                 let candidate = ClaimPlan.Candidate(inProgress: record.status == .inProgress, schedule: schedule, failures: record.failures,
-                                                    size: record.size, modified: record.modified, listedOrder: row[13].integer ?? 0)
+                                                    size: record.size, modified: record.modified, listedOrder: row[itemColumnCount + 1].integer ?? 0)
                 found.append((SourceItem(path: record.path, size: record.size ?? 0, modified: record.modified, extra: extra), record, candidate))
                 if found.count == count { return found }
             }

@@ -4,7 +4,7 @@ import Foundation
 /// `StateStore` protocol alone (`pipeline state push` / `pull`, `saveCopy` of a server state).
 ///
 /// What is copied: every item in listed order with every field, its stage records (outputs,
-/// checkpoints, errors, process ids), the metadata (the owning pipeline, stage memories such as
+/// checkpoints, errors, process ids) and its failure history, the run history, the metadata (the owning pipeline, stage memories such as
 /// the Google stage's album ledger) and the counters (`spend`'s quotas). What is not: the store's
 /// own marks (`StoreMetadataKeys.own`, the target keeps its own), and what belongs to runners at
 /// work on a shared state (leases, roles, listing generations, a listing's `extra`): a shared
@@ -23,6 +23,7 @@ public struct StateCopier: Sendable {
         public var stageRecords = 0
         public var metadataEntries = 0
         public var counters = 0
+        public var runs = 0
         public init() {}
     }
 
@@ -56,15 +57,22 @@ public struct StateCopier: Sendable {
         let counters = try source.counters()
         if !counters.isEmpty { try target.setCounters(counters) }
         report.counters = counters.count
+        // Every run: a history is small (a row a run), and run numbers go on from the last.
+        let runs = try source.runs(limit: Self.runsCopied)
+        if !runs.isEmpty { try target.storeRuns(runs) }
+        report.runs = runs.count
         return report
     }
 
+    /// The most runs a copy carries (the latest): far more than a transfer makes.
+    static let runsCopied = 1_000_000
+
     /// Whether `store` holds nothing a copy would bring: no item, metadata entry (but the store's
-    /// own) or counter.
+    /// own), counter or run.
     public static func holdsNothing(_ store: any StateStore) throws -> Bool {
         try store.itemPage(after: nil, limit: 1).items.isEmpty
             && store.metadataEntries().keys.allSatisfy(StoreMetadataKeys.own.contains)
-            && store.counters().isEmpty
+            && store.counters().isEmpty && store.runs(limit: 1).isEmpty
     }
 
     /// Copies `source` into a new state file at `path`, which must not exist: written beside it

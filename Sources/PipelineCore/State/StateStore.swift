@@ -74,8 +74,9 @@ public protocol StateStore: Sendable {
     /// Sets these counters to their values, in one transaction.
     func setCounters(_ counters: [StateCounter]) throws
 
-    /// Empties the state in one transaction: items, stage records, counters and metadata but the
-    /// store's own (`StoreMetadataKeys.own`); a shared state also its listings, leases and roles.
+    /// Empties the state in one transaction: items, stage records, failure histories, runs,
+    /// counters and metadata but the store's own (`StoreMetadataKeys.own`); a shared state also its
+    /// listings, leases and roles.
     func removeEverything() throws
 
     /// Flushes and closes; afterwards the state is one self-contained file.
@@ -96,14 +97,15 @@ public protocol StateStore: Sendable {
     /// The failed items (their last run failed them, given up or not), counted by the category of
     /// their last failure.
     func failedItemsByCategory() throws -> [FailureCategory: Int]
-}
 
-extension StateStore {
-    // Placeholders until every driver keeps a run history (issue 15): nothing is recorded.
-    public func beginRun(runner: String, startedAt: Double) throws -> Int64 { 0 }
-    public func finishRun(_ record: RunRecord) throws {}
-    public func runs(limit: Int) throws -> [RunRecord] { [] }
-    public func failedItemsByCategory() throws -> [FailureCategory: Int] { [:] }
+    /// Up to `limit` failed items (`ItemPage.limits`) in listed order after `cursor`, each with its
+    /// failure history (`FailureEvidence`, oldest first) and no stage records: `pipeline failures`
+    /// reads a state of any size page by page, and only its failed items.
+    func failedItemPage(after cursor: ItemPage.Cursor?, limit: Int) throws -> ItemPage
+
+    /// Stores runs exactly as given (another state's history, moved by `StateCopier`), replacing
+    /// a run of the same number.
+    func storeRuns(_ records: [RunRecord]) throws
 }
 
 extension StateStore {

@@ -21,6 +21,7 @@ public enum StatusReport {
             if let modified = item.modified { fields["modified"] = .string(modified) }
             if let stage = item.stage { fields["stage"] = .string(stage) }
             if let error = item.lastError { fields["last_error"] = .string(error) }
+            if item.status == .failed, let category = item.lastCategory { fields["last_category"] = .string(category.rawValue) }
             if let reason = item.skipReason { fields["skip_reason"] = .string(reason) }
             if let completedAt = item.completedAt { fields["completed_at"] = .string(SeedStateFile.timestamp(completedAt) + "Z") }
             let stages = try store.stageRecords(for: item.path)

@@ -1,11 +1,15 @@
-/// One item as a state holds it: its record and every stage record, as they move between stores.
+/// One item as a state holds it: its record, every stage record and its failure history, as they
+/// move between stores.
 public struct StoredItem: Sendable, Equatable {
     public var record: ItemRecord
     /// By stage name.
     public var stages: [String: StageRecord]
+    /// Its last failures (`FailureEvidence.limit` at most), oldest first.
+    public var failures: [FailureEvidence]
 
-    public init(record: ItemRecord, stages: [String: StageRecord] = [:]) {
+    public init(record: ItemRecord, stages: [String: StageRecord] = [:], failures: [FailureEvidence] = []) {
         self.record = record
         self.stages = stages
+        self.failures = failures
     }
 }

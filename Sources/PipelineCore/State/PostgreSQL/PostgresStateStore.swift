@@ -28,6 +28,8 @@ public final class PostgresStateStore: SharedStateStore {
     public let target: String
     private let session: Mutex<Session>
     private let groupCommit = GroupCommit()
+    /// This runner's run (`beginRun`), which its transitions are recorded under.
+    private let run = Mutex<Int64?>(nil)
 
     /// The connection and the fencing tokens this store was given, by path.
     ///
@@ -72,6 +74,7 @@ public final class PostgresStateStore: SharedStateStore {
             extra text, listed_generation bigint NOT NULL DEFAULT 0,
             lease_owner text, lease_token bigint, lease_expires double precision,
             schedule_rank integer NOT NULL DEFAULT 0, window_class integer NOT NULL DEFAULT 0);
+        \(history)
         CREATE INDEX items_by_listed_order ON items(listed_order);
         CREATE INDEX items_by_generation ON items(listed_generation, listed_order);
         \(claimIndexes)
@@ -110,6 +113,26 @@ public final class PostgresStateStore: SharedStateStore {
         "items_claim_" + order.rawValue.replacingOccurrences(of: "-", with: "_")
     }
 
+    /// What the failure analysis and the run history keep (issue 15): three columns on items, each
+    /// item's last failures, the runs. Additive and idempotent, with no schema number of its own:
+    /// added to a state made before them when it is opened, and a pipeline that knows none of it
+    /// still opens the state (an item it inserts keeps the columns' defaults).
+    private static let history = """
+        ALTER TABLE items ADD COLUMN IF NOT EXISTS last_category text;
+        ALTER TABLE items ADD COLUMN IF NOT EXISTS tried_runs integer NOT NULL DEFAULT 0;
+        ALTER TABLE items ADD COLUMN IF NOT EXISTS last_tried_run bigint;
+        CREATE TABLE IF NOT EXISTS failures(
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, path text NOT NULL, run bigint, stage text NOT NULL,
+            category text NOT NULL, error text NOT NULL, attempt integer NOT NULL, at double precision NOT NULL);
+        CREATE INDEX IF NOT EXISTS failures_by_path ON failures(path, id);
+        CREATE INDEX IF NOT EXISTS items_failed ON items(listed_order) WHERE status = 'failed';
+        CREATE TABLE IF NOT EXISTS runs(
+            number bigint PRIMARY KEY, runner text NOT NULL, started_at double precision NOT NULL, ended_at double precision,
+            exit_code integer, completed bigint NOT NULL DEFAULT 0, failed bigint NOT NULL DEFAULT 0, skipped bigint NOT NULL DEFAULT 0,
+            left_items bigint NOT NULL DEFAULT 0, bytes_completed bigint NOT NULL DEFAULT 0, failures_by_category text,
+            stop_cause text, items_left bigint, bytes_left bigint);
+        """
+
     /// Checks the database is ours, or creates the tables in an empty one; in one transaction under
     /// an advisory lock, so runners starting together create them once.
     private static func prepareSchema(_ connection: PostgresConnection, create: Bool) throws {
@@ -135,6 +158,9 @@ public final class PostgresStateStore: SharedStateStore {
                 }
                 if try connection.execute("SELECT to_regclass('items_claim_listed') IS NULL").rows.first?.first?.bool == true {
                     try connection.executeScript(scheduleColumns + claimIndex(.listed))
+                }
+                if try connection.execute("SELECT to_regclass('runs') IS NULL").rows.first?.first?.bool == true {
+                    try connection.executeScript(history)
                 }
                 return
             }
@@ -210,6 +236,7 @@ public final class PostgresStateStore: SharedStateStore {
     /// them. The ledger decides, and its writes go with the COMMIT.
     public func commitSynchronously(_ transitions: [StateTransition]) throws {
         guard !transitions.isEmpty else { _ = try withConnection { _ in () }; return }
+        let run = self.run.withLock { $0 }
         try withSession { connection, tokens in
             var order: [String] = []
             var named = Set<String>()
@@ -229,7 +256,8 @@ public final class PostgresStateStore: SharedStateStore {
                 for row in results[0].rows {
                     let record = try Self.itemRecord(row)
                     records[record.path] = record
-                    let owner = row[12].text, token = row[13].int64, expires = row[14].double ?? 0
+                    let lease = Self.itemColumnCount
+                    let owner = row[lease].text, token = row[lease + 1].int64, expires = row[lease + 2].double ?? 0
                     if !holds(owner: owner, token: token, expires: expires, now: now, mine: tokens[record.path]) { lost.append(record.path) }
                 }
                 if !lost.isEmpty { throw LeaseLost(paths: lost.sorted()) }
@@ -239,7 +267,7 @@ public final class PostgresStateStore: SharedStateStore {
                     ledgers[path] = ItemLedger(path: path, item: records[path], stages: stages[path] ?? [:])
                 }
                 for transition in transitions {
-                    try ledgers[transition.path]!.apply(transition, at: now)
+                    try ledgers[transition.path]!.apply(transition, at: now, run: run)
                 }
                 return (order.flatMap { Self.writes(ledgers[$0]!) }, ())
             }
@@ -310,34 +338,48 @@ public final class PostgresStateStore: SharedStateStore {
     /// from the sequence).
     private static func writes(_ ledger: ItemLedger) -> [PostgresStatement] {
         let path = PostgresValue.text(ledger.path)
-        return ledger.writes.map { write in
+        return ledger.writes.flatMap { write -> [PostgresStatement] in
             switch write {
             case .deleteAllStages:
-                PostgresStatement("DELETE FROM stages WHERE path = $1", [path])
+                return [PostgresStatement("DELETE FROM stages WHERE path = $1", [path])]
             case .deleteStage(let stage):
-                PostgresStatement("DELETE FROM stages WHERE path = $1 AND stage = $2", [path, .text(stage)])
+                return [PostgresStatement("DELETE FROM stages WHERE path = $1 AND stage = $2", [path, .text(stage)])]
             case .putStage(let record):
-                PostgresStatement("""
+                return [PostgresStatement("""
                     INSERT INTO stages(path, stage, status, attempt, outputs, checkpoint, error, pid, pid_start, updated_at)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT(path, stage) DO UPDATE SET status = excluded.status,
                         attempt = excluded.attempt, outputs = excluded.outputs, checkpoint = excluded.checkpoint, error = excluded.error,
                         pid = excluded.pid, pid_start = excluded.pid_start, updated_at = excluded.updated_at
                     """, [path, .text(record.stage), .text(record.status.rawValue), .int64(Int64(record.attempt)),
                           PostgresValue(record.storedOutputs), PostgresValue(record.storedCheckpoint), PostgresValue(record.error),
-                          PostgresValue(record.processID.map(Int64.init)), PostgresValue(record.processStart), PostgresValue(real: record.updatedAt)])
+                          PostgresValue(record.processID.map(Int64.init)), PostgresValue(record.processStart), PostgresValue(real: record.updatedAt)])]
             case .deleteItem:
-                PostgresStatement("DELETE FROM items WHERE path = $1", [path])
+                return [PostgresStatement("DELETE FROM items WHERE path = $1", [path])]
             case .updateItem(let record):
-                PostgresStatement("""
+                return [PostgresStatement("""
                     UPDATE items SET size = $2, modified = $3, status = $4, stage = $5, failures = $6, last_error = $7, first_failed = $8,
-                        last_failed = $9, skip_reason = $10, updated_at = $11, completed_at = $12 WHERE path = $1
-                    """, [path] + fields(record))
+                        last_failed = $9, skip_reason = $10, updated_at = $11, completed_at = $12, last_category = $13, tried_runs = $14,
+                        last_tried_run = $15 WHERE path = $1
+                    """, [path] + fields(record))]
             case .insertItem(let record):
-                PostgresStatement("""
+                return [PostgresStatement("""
                     INSERT INTO items(path, size, modified, status, stage, failures, last_error, first_failed, last_failed,
-                        skip_reason, updated_at, completed_at, listed_generation)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, (SELECT COALESCE(MAX(generation), 0) FROM listings))
-                    """, [path] + fields(record))
+                        skip_reason, updated_at, completed_at, last_category, tried_runs, last_tried_run, listed_generation)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, (SELECT COALESCE(MAX(generation), 0) FROM listings))
+                    """, [path] + fields(record))]
+            case .recordFailure(let evidence):
+                return [
+                    PostgresStatement("INSERT INTO failures(path, run, stage, category, error, attempt, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                                      [path, PostgresValue(evidence.run), .text(evidence.stage), .text(evidence.category.rawValue), .text(evidence.error),
+                                       .int64(Int64(evidence.attempt)), .double(evidence.at)]),
+                    PostgresStatement("""
+                        DELETE FROM failures WHERE path = $1 AND id NOT IN (SELECT id FROM failures WHERE path = $1 ORDER BY id DESC LIMIT $2)
+                        """, [path, .int64(Int64(FailureEvidence.limit))]),
+                ]
+            case .withdrawFailures(let run):
+                return [PostgresStatement("DELETE FROM failures WHERE path = $1 AND run = $2", [path, .int64(run)])]
+            case .deleteFailures:
+                return [PostgresStatement("DELETE FROM failures WHERE path = $1", [path])]
             }
         }
     }
@@ -347,13 +389,16 @@ public final class PostgresStateStore: SharedStateStore {
         [PostgresValue(record.size), PostgresValue(record.modified), .text(record.status.rawValue), PostgresValue(record.stage),
          .int64(Int64(record.failures)), PostgresValue(record.lastError), PostgresValue(real: record.firstFailed),
          PostgresValue(real: record.lastFailed), PostgresValue(record.skipReason), PostgresValue(real: record.updatedAt),
-         PostgresValue(real: record.completedAt)]
+         PostgresValue(real: record.completedAt), PostgresValue(record.lastCategory?.rawValue), .int64(Int64(record.triedRuns)),
+         PostgresValue(record.lastTriedRun)]
     }
 
     // MARK: Reading
 
-    private static let itemColumns =
-        "path, size, modified, status, stage, failures, last_error, first_failed, last_failed, skip_reason, updated_at, completed_at"
+    private static let itemColumns = "path, size, modified, status, stage, failures, last_error, first_failed, last_failed, skip_reason, "
+        + "updated_at, completed_at, last_category, tried_runs, last_tried_run"
+    /// How many `itemColumns` there are: the columns a query reads after them start here.
+    private static let itemColumnCount = 15
 
     /// An item row (`itemColumns` first), checked: nothing from the server is trusted blindly.
     private static func itemRecord(_ row: [PostgresValue]) throws -> ItemRecord {
@@ -374,6 +419,15 @@ public final class PostgresStateStore: SharedStateStore {
         record.skipReason = row[9].text
         record.updatedAt = row[10].double
         record.completedAt = row[11].double
+        if let category = row[12].text {
+            guard let known = FailureCategory(rawValue: category) else {
+                throw damaged("item '\(path)' has the failure category '\(category)', which pipeline does not know")
+            }
+            record.lastCategory = known
+        }
+        guard let tried = row[13].int64, tried >= 0, tried <= Int64(Int32.max) else { throw damaged("item '\(path)' has a count of tried runs out of range") }
+        record.triedRuns = Int(tried)
+        record.lastTriedRun = row[14].int64
         return record
     }
 
@@ -589,9 +643,11 @@ public final class PostgresStateStore: SharedStateStore {
                 let rows = try connection.execute("""
                     SELECT \(Self.itemColumns), listed_order FROM items WHERE listed_order > $1 ORDER BY listed_order LIMIT $2
                     """, [.int64(cursor?.position ?? Int64.min), .int64(Int64(limit))]).rows
-                let records = try rows.map { row in (try Self.itemRecord(row), row[12].int64 ?? 0) }
+                let records = try rows.map { row in (try Self.itemRecord(row), row[Self.itemColumnCount].int64 ?? 0) }
                 let stages = try Self.stageRecords(forPaths: records.map(\.0.path), in: connection)
-                return ItemPage.of(records.map { (StoredItem(record: $0.0, stages: stages[$0.0.path] ?? [:]), $0.1) }, limit: limit)
+                let failures = try Self.failures(ofPaths: records.map(\.0.path), in: connection)
+                return ItemPage.of(records.map { (StoredItem(record: $0.0, stages: stages[$0.0.path] ?? [:], failures: failures[$0.0.path] ?? []), $0.1) },
+                                   limit: limit)
             }
         }
     }
@@ -603,7 +659,7 @@ public final class PostgresStateStore: SharedStateStore {
         for stored in items where byPath.updateValue(stored, forKey: stored.record.path) == nil { order.append(stored.record.path) }
         _ = try changeItems(order) { ledger in
             let stored = byPath[ledger.path]!
-            ledger.restored(stored.record, stages: stored.stages)
+            ledger.restored(stored.record, stages: stored.stages, failures: stored.failures)
             return true
         }
     }
@@ -651,6 +707,8 @@ public final class PostgresStateStore: SharedStateStore {
             try connection.transaction {
                 try connection.execute("DELETE FROM stages")
                 try connection.execute("DELETE FROM items")
+                try connection.execute("DELETE FROM failures")
+                try connection.execute("DELETE FROM runs")
                 try connection.execute("DELETE FROM listings")
                 try connection.execute("DELETE FROM roles")
                 try connection.execute("DELETE FROM counters")
@@ -676,6 +734,119 @@ public final class PostgresStateStore: SharedStateStore {
             session.connection = nil
             session.tokens = [:]
         }
+    }
+
+    // MARK: Run history and failures
+
+    /// `max + 1` under a transaction-scoped advisory lock: runners beginning at once get numbers one after another.
+    public func beginRun(runner: String, startedAt: Double) throws -> Int64 {
+        let number = try withConnection { connection in
+            try connection.transaction {
+                try connection.execute("SELECT pg_advisory_xact_lock($1)", [.int64(Self.runNumberLockKey)])
+                let rows = try connection.execute("""
+                    INSERT INTO runs(number, runner, started_at) SELECT COALESCE(MAX(number), 0) + 1, $1, $2 FROM runs RETURNING number
+                    """, [.text(runner), .double(startedAt)]).rows
+                guard let number = rows.first?.first?.int64 else { throw Self.damaged("a new run came back without its number") }
+                return number
+            }
+        }
+        run.withLock { $0 = number }
+        return number
+    }
+
+    /// The advisory lock that hands out run numbers one at a time.
+    private static let runNumberLockKey: Int64 = schemaLockKey + 1
+
+    public func finishRun(_ record: RunRecord) throws {
+        try withConnection { connection in
+            try connection.execute("""
+                UPDATE runs SET ended_at = $2, exit_code = $3, completed = $4, failed = $5, skipped = $6, left_items = $7, bytes_completed = $8,
+                    failures_by_category = $9, stop_cause = $10, items_left = $11, bytes_left = $12 WHERE number = $1
+                """, [.int64(record.number)] + Self.runFields(record))
+        }
+    }
+
+    public func storeRuns(_ records: [RunRecord]) throws {
+        try withConnection { connection in
+            try connection.transaction {
+                for record in records {
+                    try connection.execute("""
+                        INSERT INTO runs(number, runner, started_at, ended_at, exit_code, completed, failed, skipped, left_items, bytes_completed,
+                            failures_by_category, stop_cause, items_left, bytes_left) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                        ON CONFLICT(number) DO UPDATE SET runner = excluded.runner, started_at = excluded.started_at, ended_at = excluded.ended_at,
+                            exit_code = excluded.exit_code, completed = excluded.completed, failed = excluded.failed, skipped = excluded.skipped,
+                            left_items = excluded.left_items, bytes_completed = excluded.bytes_completed,
+                            failures_by_category = excluded.failures_by_category, stop_cause = excluded.stop_cause,
+                            items_left = excluded.items_left, bytes_left = excluded.bytes_left
+                        """, [.int64(record.number), .text(record.runner), .double(record.startedAt)] + Self.runFields(record))
+                }
+            }
+        }
+    }
+
+    /// A run's columns after its number, runner and start.
+    private static func runFields(_ record: RunRecord) -> [PostgresValue] {
+        [PostgresValue(real: record.endedAt), PostgresValue(record.exitCode.map(Int64.init)), .int64(Int64(record.completed)),
+         .int64(Int64(record.failed)), .int64(Int64(record.skipped)), .int64(Int64(record.left)), .int64(record.bytesCompleted),
+         .text(record.storedFailuresByCategory), PostgresValue(record.stopCause?.rawValue), PostgresValue(record.itemsLeft.map(Int64.init)),
+         PostgresValue(record.bytesLeft)]
+    }
+
+    public func runs(limit: Int) throws -> [RunRecord] {
+        try withConnection { connection in
+            try connection.execute("""
+                SELECT number, runner, started_at, ended_at, exit_code, completed, failed, skipped, left_items, bytes_completed,
+                    failures_by_category, stop_cause, items_left, bytes_left FROM runs ORDER BY number DESC LIMIT $1
+                """, [.int64(Int64(max(0, limit)))]).rows.reversed().map { row in
+                let count = { (value: PostgresValue) in Int(clamping: max(0, value.int64 ?? 0)) }
+                return RunRecord(number: row[0].int64 ?? 0, runner: row[1].text ?? "", startedAt: row[2].double ?? 0, endedAt: row[3].double,
+                                 exitCode: row[4].int64.flatMap { Int32(exactly: $0) }, completed: count(row[5]), failed: count(row[6]),
+                                 skipped: count(row[7]), left: count(row[8]), bytesCompleted: max(0, row[9].int64 ?? 0),
+                                 failuresByCategory: RunRecord.failuresByCategory(stored: row[10].text),
+                                 stopCause: row[11].text.flatMap(RunOutcome.StopCause.init(rawValue:)),
+                                 itemsLeft: row[12].int64.map { Int(clamping: max(0, $0)) }, bytesLeft: row[13].int64.map { max(0, $0) })
+            }
+        }
+    }
+
+    public func failedItemsByCategory() throws -> [FailureCategory: Int] {
+        try withConnection { connection in
+            var counts: [FailureCategory: Int] = [:]
+            for row in try connection.execute("SELECT last_category, count(*) FROM items WHERE status = 'failed' GROUP BY last_category").rows {
+                counts[row[0].text.flatMap(FailureCategory.init(rawValue:)) ?? .other, default: 0] += Int(clamping: max(0, row[1].int64 ?? 0))
+            }
+            return counts
+        }
+    }
+
+    public func failedItemPage(after cursor: ItemPage.Cursor?, limit: Int) throws -> ItemPage {
+        try ItemPage.check(limit)
+        return try withConnection { connection in
+            try connection.transaction {
+                try connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                let rows = try connection.execute("""
+                    SELECT \(Self.itemColumns), listed_order FROM items WHERE status = 'failed' AND listed_order > $1 ORDER BY listed_order LIMIT $2
+                    """, [.int64(cursor?.position ?? Int64.min), .int64(Int64(limit))]).rows
+                let records = try rows.map { row in (try Self.itemRecord(row), row[Self.itemColumnCount].int64 ?? 0) }
+                let failures = try Self.failures(ofPaths: records.map(\.0.path), in: connection)
+                return ItemPage.of(records.map { (StoredItem(record: $0.0, failures: failures[$0.0.path] ?? []), $0.1) }, limit: limit)
+            }
+        }
+    }
+
+    /// The failure histories of `paths`, each oldest first.
+    private static func failures(ofPaths paths: [String], in connection: PostgresConnection) throws -> [String: [FailureEvidence]] {
+        guard !paths.isEmpty else { return [:] }
+        var found: [String: [FailureEvidence]] = [:]
+        for row in try connection.execute("""
+            SELECT path, run, stage, category, error, attempt, at FROM failures WHERE path \(inPaths) ORDER BY path, id
+            """, [pathList(paths)]).rows {
+            guard let path = row[0].text else { continue }
+            found[path, default: []].append(FailureEvidence(
+                path: path, run: row[1].int64, stage: row[2].text ?? "", category: row[3].text.flatMap(FailureCategory.init(rawValue:)) ?? .other,
+                error: row[4].text ?? "", attempt: Int(clamping: max(1, row[5].int64 ?? 1)), at: row[6].double ?? 0))
+        }
+        return found
     }
 
     // MARK: Leases on items
@@ -781,12 +952,13 @@ public final class PostgresStateStore: SharedStateStore {
 
     private static func claimedItem(_ row: [PostgresValue]) throws -> (item: ClaimedItem, candidate: ClaimPlan.Candidate) {
         let record = try itemRecord(row)
-        guard let token = row[13].int64, let expires = row[14].double, let order = row[15].int64 else {
+        let after = itemColumnCount
+        guard let token = row[after + 1].int64, let expires = row[after + 2].double, let order = row[after + 3].int64 else {
             throw damaged("the claim of '\(record.path)' came back without its lease")
         }
-        let extra = try jsonObject(row[12], "the listing's extra of item '\(record.path)'") ?? [:]
+        let extra = try jsonObject(row[after], "the listing's extra of item '\(record.path)'") ?? [:]
         let item = SourceItem(path: record.path, size: record.size ?? 0, modified: record.modified, extra: extra)
-        let schedule = ScheduleClass(rank: Int(row[16].int64 ?? 0), window: Int(row[17].int64 ?? 0))
+        let schedule = ScheduleClass(rank: Int(row[after + 4].int64 ?? 0), window: Int(row[after + 5].int64 ?? 0))
         let candidate = ClaimPlan.Candidate(inProgress: record.status == .inProgress, schedule: schedule, failures: record.failures,
                                             size: record.size, modified: record.modified, listedOrder: order)
         return (ClaimedItem(item: item, record: record, lease: ItemLease(path: record.path, token: token, expiresAt: expires)), candidate)
