@@ -138,6 +138,12 @@ struct ReportPageTests {
         #expect(html.contains("<h1>&lt;script&gt;"))
         #expect(html.contains("100% <small>done</small>") && html.contains("<strong>6</strong> of 6 items"), "\(html.prefix(3000))")
         #expect(html.contains("Nothing left to do.") && html.contains("No failed items."))
+        // The state's own run history: both runs in the table (the first did the 6 items, the second
+        // nothing), and the charts drawn from them rather than the empty state.
+        #expect(!html.contains("No runs recorded yet"), "\(html.prefix(3000))")
+        let rows = html.components(separatedBy: "<tr><td class=\"num\">").dropFirst().map { $0.prefix(while: { $0 != "<" }) }
+        #expect(rows == ["2", "1"], "the runs table, newest first: \(rows)")
+        #expect(html.components(separatedBy: "<td>0 · done</td>").count == 3, "both runs ended with 0: \(html.suffix(3000))")
 
         let visit = try browser.screenshot(of: file, to: sandbox.root + "/report.png")
         #expect(visit.leftovers.isEmpty, "chromium left processes behind: \(visit.leftovers)")
