@@ -45,7 +45,7 @@ enum RemoteConnection {
     static func failure(_ error: CurlFailure, endpoint: RemoteEndpoint, path: String?, stop: StopSignal) -> StageFailure {
         switch error.disposition {
         case .aborted:
-            return stop.reason == .timedOut ? .retryable("the transfer timed out") : .interrupted
+            return stop.failure ?? .interrupted
         case .retry, .restartFromZero:
             return .retryable("\(endpoint.displayName): \(error.message)")
         case .permanent:

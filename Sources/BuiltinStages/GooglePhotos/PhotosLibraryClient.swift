@@ -173,13 +173,7 @@ final class PhotosLibraryClient {
 
     /// Sleeps, waking early (and throwing `interrupted`) when the stage must stop.
     func pause(_ wait: TimeSpan) throws(StageFailure) {
-        let deadline = ContinuousClock.now + wait.duration
-        while ContinuousClock.now < deadline {
-            try stop.check()
-            let left = deadline - ContinuousClock.now
-            let seconds = Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18
-            Thread.sleep(forTimeInterval: min(0.1, max(0, seconds)))
-        }
+        _ = stop.wait(for: wait.duration)
         try stop.check()
     }
 
