@@ -50,6 +50,11 @@ struct OrchestratorTestClockTests {
     }
 
     static let tenMinutes = TimeSpan(milliseconds: 600_000)
+
+    /// The run's outcome; a test past its time limit cancels the run (so it fails rather than hangs).
+    func ended(_ running: Task<RunOutcome, any Error>) async throws -> RunOutcome {
+        try await withTaskCancellationHandler { try await running.value } onCancel: { running.cancel() }
+    }
     static let items = (1...3).map { SourceItem(path: "/item\($0).jpg", size: 1) }
 
     func orchestrator(_ store: MemoryStateStore, clock: TestClock, steps: [PipelineStep], reporter: any Reporter = RecordingReporter(),
@@ -71,7 +76,7 @@ struct OrchestratorTestClockTests {
             await clock.sleepers(atLeast: Self.items.count)
             clock.advance(by: Self.tenMinutes.duration)
         }
-        let outcome = try await running.value
+        let outcome = try await ended(running)
         #expect(outcome.completed == 3 && outcome.failed == 0)
         #expect(clock.date.timeIntervalSince(began) == 1_200, "two ten-minute waits, on the run's clock")
         #expect(try store.summary(maxFailures: 3).completed == 3)
@@ -87,7 +92,7 @@ struct OrchestratorTestClockTests {
         for _ in 1...2 { _ = await starts.next() }
         await clock.sleepers(atLeast: 1)  // the budget's
         clock.advance(by: .seconds(6 * 3_600))
-        let outcome = try await running.value
+        let outcome = try await ended(running)
         #expect(outcome.stoppedBy == .timeBudget && outcome.completed == 0 && outcome.failed == 0)
         #expect(outcome.left == 2, "the two items at work were left where they were")
         #expect(outcome.seconds >= 6 * 3_600, "the run's time is the clock's")
@@ -112,7 +117,7 @@ struct OrchestratorTestClockTests {
         clock.advance(by: Self.tenMinutes.duration)
         await clock.sleepers(atLeast: 1)  // the second try's timeout
         clock.advance(by: .seconds(1_800))
-        let outcome = try await running.value
+        let outcome = try await ended(running)
         #expect(outcome.failed == 1)
         #expect(reporter.retryErrors == ["upload timed out after 30m"])
         #expect(reporter.failures == ["upload timed out after 30m (gave up after 2 attempts)"])
@@ -127,7 +132,7 @@ struct OrchestratorTestClockTests {
         await clock.sleepers(atLeast: Self.items.count)
         run.requestStop(.signal, reason: "SIGTERM received")
         // The clock never moves: only the stop can end the waits.
-        let outcome = try await running.value
+        let outcome = try await ended(running)
         #expect(outcome.stoppedBy == .signal && outcome.left == 3 && outcome.failed == 0)
         #expect(clock.sleeperCount == 0)
         #expect(try store.summary(maxFailures: 3).completed == 0)

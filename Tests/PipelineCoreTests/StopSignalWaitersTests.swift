@@ -7,13 +7,16 @@ import Testing
 @Suite("A stop signal's waiters", .timeLimit(.minutes(1)))
 struct StopSignalWaitersTests {
     @Test func aStopWakesTheTasksAwaitingItAndThoseOfTheSignalsBelow() async {
+        let clock = TestClock()
         let run = StopSignal()
         let item = StopSignal(parent: run)
         let attempt = StopSignal(parent: item)
-        async let attemptStopped: Void = attempt.stopped()
-        async let runStopped: Void = run.stopped()
+        // Sleeping on the clock (so surely waiting) when the run stops, two levels up.
+        async let attemptSlept = attempt.sleep(for: .seconds(3_600), on: clock)
+        async let runSlept = run.sleep(for: .seconds(3_600), on: clock)
+        await clock.sleepers(atLeast: 2)
         run.stop(.runStopping)
-        _ = await (attemptStopped, runStopped)
+        #expect(await (attemptSlept, runSlept) == (false, false))
         #expect(attempt.reason == .runStopping && attempt.failure == .interrupted)
     }
 

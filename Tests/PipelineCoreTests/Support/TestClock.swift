@@ -17,7 +17,7 @@ final class TestClock: RunClock {
         var nextID = 0
         var cancelled: Set<Int> = []
         /// Tests awaiting a number of sleepers (`sleepers(atLeast:)`).
-        var watchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var watchers: [(id: Int, count: Int, continuation: CheckedContinuation<Void, Never>)] = []
 
         /// Takes out the watchers whose count of sleepers is reached.
         mutating func satisfiedWatchers() -> [CheckedContinuation<Void, Never>] {
@@ -71,13 +71,29 @@ final class TestClock: RunClock {
     /// sleeper looks at the waiting tests), so a test advances the clock only when the code under
     /// test has reached its wait.
     func sleepers(atLeast count: Int) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let reached = contents.withLock { contents -> Bool in
-                if contents.sleepers.count >= count { return true }
-                contents.watchers.append((count, continuation))
-                return false
+        let id = contents.withLock { contents -> Int in
+            contents.nextID += 1
+            return contents.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let reached = contents.withLock { contents -> Bool in
+                    if contents.sleepers.count >= count || contents.cancelled.remove(id) != nil { return true }
+                    contents.watchers.append((id, count, continuation))
+                    return false
+                }
+                if reached { continuation.resume() }
             }
-            if reached { continuation.resume() }
+        } onCancel: {
+            // A test past its time limit is cancelled: it goes on (and fails) rather than hang.
+            let watcher = contents.withLock { contents -> CheckedContinuation<Void, Never>? in
+                guard let index = contents.watchers.firstIndex(where: { $0.id == id }) else {
+                    contents.cancelled.insert(id)
+                    return nil
+                }
+                return contents.watchers.remove(at: index).continuation
+            }
+            watcher?.resume()
         }
     }
 
