@@ -91,7 +91,9 @@ public final class Latch: Sendable {
             return id
         }
         guard let id else { return true }
-        let nanoseconds = max(0, duration.components.seconds) * 1_000_000_000 + max(0, duration.components.attoseconds) / 1_000_000_000
+        // Clamped to a century: a longer wait is as good as forever, and must not overflow.
+        let seconds = min(max(0, duration.components.seconds), 100 * 365 * 86_400)
+        let nanoseconds = seconds * 1_000_000_000 + max(0, duration.components.attoseconds) / 1_000_000_000
         if semaphore.wait(timeout: .now() + .nanoseconds(Int(clamping: nanoseconds))) == .success { return true }
         let stillWaiting = state.withLock { $0.threads.removeValue(forKey: id) != nil }
         // Opened between the timeout and the lock: the signal it sent is taken, so none is left over.
