@@ -171,7 +171,7 @@ final class PhotosLibraryClient {
         return TimeSpan(milliseconds: doubled.overflow ? ceiling : min(doubled.partialValue, ceiling))
     }
 
-    /// Sleeps, waking early (and throwing `interrupted`) when the stage must stop.
+    /// Waits `wait` (a backoff, a Retry-After), woken at once (and throwing) when the stage must stop.
     func pause(_ wait: TimeSpan) throws(StageFailure) {
         _ = stop.wait(for: wait.duration)
         try stop.check()
