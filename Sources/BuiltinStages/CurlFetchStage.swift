@@ -58,7 +58,7 @@ struct CurlFetchStage: Stage {
             // libcurl asks very often; ten reports a second are plenty, a stop is checked every time.
             var lastReport: UInt64 = 0
             do {
-                return try download.run(on: probe) { position in
+                return try download.run(on: probe, pause: { _ = context.stop.wait(for: $0) }) { position in
                     let now = DispatchTime.now().uptimeNanoseconds
                     if now - lastReport > 100_000_000 || position == size {
                         lastReport = now

@@ -69,7 +69,7 @@ enum RemoteConnection {
     private static func uncategorised(_ error: CurlFailure, endpoint: RemoteEndpoint, path: String?, stop: StopSignal) -> StageFailure {
         switch error.disposition {
         case .aborted:
-            return stop.reason == .timedOut ? StageFailure(.retryable, "the transfer timed out", category: .timeout) : .interrupted
+            return stop.failure ?? .interrupted
         case .retry, .restartFromZero:
             return .retryable("\(endpoint.displayName): \(error.message)")
         case .permanent:

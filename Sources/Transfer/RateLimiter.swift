@@ -1,6 +1,6 @@
 import Foundation
 
-/// Holds a byte stream to `bytesPerSecond` by sleeping the thread that moves it (`rate_limit:`).
+/// Holds a byte stream to `bytesPerSecond` by making the thread that moves it wait (`rate_limit:`).
 ///
 /// Used for local copies and inside libcurl's write callback: libcurl's own receive limit
 /// (MAX_RECV_SPEED) did not hold on fast links here (6 MB in 0.1 s under a 2 MB/s limit, the
@@ -20,15 +20,12 @@ public struct RateLimiter: Sendable {
         Int(min(Int64(limit), max(16_384, bytesPerSecond / 10)))
     }
 
-    /// Accounts `count` bytes and sleeps until the stream is back under the limit, in slices of
-    /// at most 50 ms so that `shouldStop` is noticed promptly.
-    public mutating func consumed(_ count: Int, shouldStop: () -> Bool) {
+    /// Accounts `count` bytes; how long the stream must now wait to be back under the limit
+    /// (zero when it is). The caller waits, waking early on a stop (`StopSignal.wait(for:)`).
+    public mutating func consumed(_ count: Int) -> Duration {
         bytes += Int64(count)
         let due = Double(bytes) / Double(bytesPerSecond)
-        while !shouldStop() {
-            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            guard due > elapsed else { return }
-            usleep(UInt32(min(due - elapsed, 0.05) * 1e6))
-        }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return due > elapsed ? .nanoseconds(Int64((due - elapsed) * 1e9)) : .zero
     }
 }

@@ -50,16 +50,19 @@ public struct ResumableDownload: Sendable {
     /// Runs one attempt. `progress` gets the overall position (resumed part included) and returns
     /// false to abort; a partial file the remote cannot continue is started over once, in place.
     /// `probe`'s connection is used when given (one login for the questions and the download).
-    public func run(on probe: RemoteFileProbe? = nil, progress: @escaping (Int64) -> Bool) throws(CurlFailure) -> Outcome {
+    /// `pause` waits as long as `rate_limit` asks, returning early when the download must stop.
+    public func run(on probe: RemoteFileProbe? = nil, pause: @escaping (Duration) -> Void,
+                    progress: @escaping (Int64) -> Bool) throws(CurlFailure) -> Outcome {
         do {
-            return try attempt(on: probe, progress: progress)
+            return try attempt(on: probe, pause: pause, progress: progress)
         } catch where error.disposition == .restartFromZero {
             unlink(partialPath)
-            return try attempt(on: probe, progress: progress)
+            return try attempt(on: probe, pause: pause, progress: progress)
         }
     }
 
-    private func attempt(on probe: RemoteFileProbe?, progress: @escaping (Int64) -> Bool) throws(CurlFailure) -> Outcome {
+    private func attempt(on probe: RemoteFileProbe?, pause: @escaping (Duration) -> Void,
+                         progress: @escaping (Int64) -> Bool) throws(CurlFailure) -> Outcome {
         var existing = stat()
         var offset: Int64 = stat(partialPath, &existing) == 0 ? Int64(existing.st_size) : 0
         if offset > expectedSize {
@@ -90,7 +93,7 @@ public struct ResumableDownload: Sendable {
         var limiter = RateLimiter(bytesPerSecond: options.rateLimit)
         easy.setHandlers(
             data: { bytes in
-                limiter?.consumed(bytes.count, shouldStop: { !progress(offset + writer.written + Int64(writer.pending)) })
+                if let wait = limiter?.consumed(bytes.count), wait > .zero { pause(wait) }
                 return writer.append(bytes)
             },
             progress: { _ in

@@ -74,6 +74,8 @@ actor MediaItemCreator {
 
     private var waiting: [Waiter] = []
     private var isSending = false
+    /// Told when an item joins `waiting`: a filling batch looks again then.
+    private let arrivals = ChangeNotice()
 
     init(settings: GooglePhotosSettings, tokens: OAuthTokenSource) {
         self.settings = settings
@@ -85,6 +87,7 @@ actor MediaItemCreator {
         context.waitingForOthers()
         return try await withCheckedThrowingContinuation { reply in
             waiting.append(Waiter(request: request, albumID: albumID, context: context, reply: reply))
+            arrivals.changed()
             if !isSending {
                 isSending = true
                 Task { await sendBatches() }
@@ -115,10 +118,7 @@ actor MediaItemCreator {
 
     private func sendBatches() async {
         while !waiting.isEmpty {
-            let deadline = ContinuousClock.now + settings.batchWait.duration
-            while waiting.count < Self.batchLimit, ContinuousClock.now < deadline, waiting[0].context.othersMayFollow {
-                try? await Task.sleep(for: .milliseconds(20))
-            }
+            await fill(until: ContinuousClock.now + settings.batchWait.duration)
             let batch = takeBatch()
             let (settings, tokens, lock) = (settings, tokens, ledgerLock)
             let album = batch[0].albumID
@@ -127,7 +127,7 @@ actor MediaItemCreator {
             // and their items are done rather than left): it is cut only `stopGrace` after the stop.
             let batchStop = StopSignal()
             let grace = Task {
-                while !context.stop.isStopped { try await Task.sleep(for: .milliseconds(100)) }
+                await context.stop.stopped()
                 try await Task.sleep(for: Self.stopGrace)
                 batchStop.stop(.runStopping)
             }
@@ -149,6 +149,24 @@ actor MediaItemCreator {
             }
         }
         isSending = false
+    }
+
+    /// Lets the waiting batch fill until it is full, `deadline` passes, or no other item may come
+    /// (`othersMayFollow`, false on a stop too); looks again whenever one of them may have changed.
+    private func fill(until deadline: ContinuousClock.Instant) async {
+        while true {
+            // Taken before looking, so a change between the look and the wait is not missed.
+            let joined = arrivals.next, context = waiting[0].context
+            let mayFollowChanged = context.nextChangeOfOthersMayFollow
+            guard waiting.count < Self.batchLimit, ContinuousClock.now < deadline, context.othersMayFollow else { return }
+            let changes: [@Sendable () async -> Void] = [
+                { await joined.opened() },
+                { await mayFollowChanged.opened() },
+                { await context.stop.stopped() },
+                { _ = try? await Task.sleep(until: deadline, clock: .continuous) },
+            ]
+            await Race.first(changes)
+        }
     }
 
     /// Renews the lease of each item about to be sent; returns why those that lost it may not go.

@@ -171,15 +171,9 @@ final class PhotosLibraryClient {
         return TimeSpan(milliseconds: doubled.overflow ? ceiling : min(doubled.partialValue, ceiling))
     }
 
-    /// Sleeps, waking early (and throwing `interrupted`) when the stage must stop.
+    /// Waits `wait` (a backoff, a Retry-After), woken at once (and throwing) when the stage must stop.
     func pause(_ wait: TimeSpan) throws(StageFailure) {
-        let deadline = ContinuousClock.now + wait.duration
-        while ContinuousClock.now < deadline {
-            try stop.check()
-            let left = deadline - ContinuousClock.now
-            let seconds = Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18
-            Thread.sleep(forTimeInterval: min(0.1, max(0, seconds)))
-        }
+        _ = stop.wait(for: wait.duration)
         try stop.check()
     }
 

@@ -39,7 +39,7 @@ struct StreamingCopy {
             try consume(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             position += Int64(count)
             progress(position)
-            throttle?.consumed(count) { stop.isStopped }
+            if let wait = throttle?.consumed(count), wait > .zero { _ = stop.wait(for: wait) }
         }
         return position - offset
     }

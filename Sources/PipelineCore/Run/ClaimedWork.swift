@@ -128,7 +128,7 @@ final class ClaimedWork: WorkSupply {
                 // lister, the listing is done, or its lister died and this runner lists again.
                 let store = store, lease = lease
                 guard try await ask({ try store.holdRole(SharedRole.lister, for: lease) }) else {
-                    try? await Task.sleep(for: Self.listingPoll.duration)
+                    _ = await runStop.sleep(for: Self.listingPoll.duration, on: SystemRunClock())
                     continue
                 }
                 if try await ask({ try store.listingProgress() }).complete {
@@ -225,21 +225,18 @@ final class ClaimedWork: WorkSupply {
     /// thread of its own; waits for it while another runner holds it, unless the run stops.
     func exclusively<T>(_ name: String, _ body: () throws -> T) throws -> T {
         while !(try store.holdRole(name, for: lease)) {
-            if runStop.isStopped { throw StageFailure.interrupted }
-            Thread.sleep(forTimeInterval: Self.sectionPoll.seconds)
+            if !runStop.wait(for: Self.sectionPoll.duration) { throw StageFailure.interrupted }
         }
-        let done = Mutex(false)
+        let done = Latch()
         let store = store, lease = lease
         let keeper = Thread {
-            while !done.withLock({ $0 }) {
-                Thread.sleep(forTimeInterval: lease.seconds / 3)
-                if done.withLock({ $0 }) { return }
+            while !done.wait(for: .milliseconds(max(1, lease.milliseconds / 3))) {
                 _ = try? store.holdRole(name, for: lease)
             }
         }
         keeper.start()
         defer {
-            done.withLock { $0 = true }
+            done.open()
             try? store.releaseRole(name)
         }
         return try body()

@@ -22,7 +22,13 @@ final class FairShare: Sendable {
     let limit: Int64
     private let state = Mutex(State())
 
-    init(limit: Int64) { self.limit = limit }
+    /// Told whenever an item starts or stops waiting (who may still start depends on it).
+    private let changes: ChangeNotice?
+
+    init(limit: Int64, changes: ChangeNotice? = nil) {
+        self.limit = limit
+        self.changes = changes
+    }
 
     /// Waits until `bytes` fit; false if the run stopped meanwhile (nothing is then reserved).
     func reserve(_ bytes: Int64) async -> Bool {
@@ -37,7 +43,7 @@ final class FairShare: Sendable {
                 state.holders += 1
                 return true
             }
-            if let resumeNow { continuation.resume(returning: resumeNow) }
+            if let resumeNow { continuation.resume(returning: resumeNow) } else { changes?.changed() }
         }
     }
 
@@ -55,6 +61,7 @@ final class FairShare: Sendable {
             return admitted
         }
         for waiter in admitted { waiter.continuation.resume(returning: true) }
+        if !admitted.isEmpty { changes?.changed() }
     }
 
     /// Whether an item waits for its share now (the allowance is taken up).

@@ -11,6 +11,8 @@ struct ItemEventSink: StageEventSink {
     /// Gives the attempt's stage slot to the next item (once).
     var slotReleased: @Sendable () -> Void = {}
     var mayFollow: @Sendable () -> Bool = { false }
+    /// Opens when what `mayFollow` answers may have changed.
+    var mayFollowChange: @Sendable () -> Latch = { Latch() }
     /// Where the item came from: a shared state's leases and sections, or the run's own listing.
     var supply: (any WorkSupply)?
 
@@ -29,6 +31,7 @@ struct ItemEventSink: StageEventSink {
     func waitingForOthers() { slotReleased() }
 
     func othersMayFollow() -> Bool { mayFollow() }
+    func nextChangeOfOthersMayFollow() -> Latch { mayFollowChange() }
 
     func beforeIrreversibleStep() async throws(StageFailure) {
         do {

@@ -1,7 +1,9 @@
 /// The rules of one item's way through the stages, as a pure state machine.
 ///
-/// It takes events (where the state says the item is, a stage finished, a stage failed) and returns
-/// the next action; the orchestrator performs the action and records it. No I/O, no clock, no
+/// It takes events (where the state says the item is, a stage finished, failed or timed out, a
+/// backoff wait finished, the run stopped) and returns the next action; the orchestrator performs
+/// the action and records it. Timers are actions too: `.retry(after:)` is a wait to perform, and
+/// a `.run` is performed under its stage's `timeout` (`StagePlan.timeout`). No I/O, no clock, no
 /// sleeping: every rule of resumption is tested by feeding events and checking actions.
 public struct ItemJourney: Sendable {
     /// What the journey needs to know of a stage.
@@ -9,11 +11,14 @@ public struct ItemJourney: Sendable {
         public var name: String
         public var retry: RetryPolicy
         public var isIrreversible: Bool
+        /// How long one try may take before it counts as failed (`stageTimedOut`); nil: no limit.
+        public var timeout: TimeSpan?
 
-        public init(name: String, retry: RetryPolicy = .default, isIrreversible: Bool = false) {
+        public init(name: String, retry: RetryPolicy = .default, isIrreversible: Bool = false, timeout: TimeSpan? = nil) {
             self.name = name
             self.retry = retry
             self.isIrreversible = isIrreversible
+            self.timeout = timeout
         }
     }
 
@@ -73,6 +78,19 @@ public struct ItemJourney: Sendable {
     }
 
     public mutating func stageSkipped(reason: String) -> Action { .skip(reason: reason) }
+
+    /// The stage's try ran past its `timeout`: a retryable failure worded by `StageTimeout`,
+    /// whatever the stage itself said as it was cut off.
+    public mutating func stageTimedOut(random: inout some RandomNumberGenerator) -> Action {
+        stageFailed(StageTimeout(stage: plan[stage].name, limit: plan[stage].timeout).failure, inputProducer: nil, random: &random)
+    }
+
+    /// The wait of a `.retry` is over: run the stage again.
+    public mutating func waitFinished() -> Action { .run(stage: stage, attempt: attempt) }
+
+    /// The run stops (or the item is no longer this runner's) before the next stage, or during a
+    /// wait: the item stays where it is, resumable.
+    public mutating func stopped() -> Action { .leave(stage: stage) }
 
     /// A stage failed. `inputProducer` is the stage that made the item's current local file (for
     /// bad input); `random` draws backoff jitter.

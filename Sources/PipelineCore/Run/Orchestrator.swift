@@ -26,7 +26,7 @@ public final class Orchestrator: Sendable {
     /// Where workers take items from (set once the run has listed, or joined a shared state),
     /// and which items may still come to each stage (a batch waits for them, and no others).
     private let supply = Mutex<(any WorkSupply)?>(nil)
-    private let arrivals = Mutex(StageArrivals())
+    private let arrivals = NoticedMutex(StageArrivals())
     /// Items that gave their place away and whose worker was replaced, not finished yet.
     private let replaced = Mutex(0)
     /// Watches for an outage: set up once the run knows how many items it has.
@@ -44,7 +44,8 @@ public final class Orchestrator: Sendable {
         self.steps = steps
         self.store = store
         self.reporter = reporter
-        self.diskBudget = settings.diskBudget.map { FairShare(limit: $0.bytes) }
+        let arrivalChanges = arrivals.changes
+        self.diskBudget = settings.diskBudget.map { FairShare(limit: $0.bytes, changes: arrivalChanges) }
         self.stageSlots = steps.map { FairShare(limit: Int64($0.concurrency ?? settings.concurrency)) }
     }
 
@@ -71,19 +72,19 @@ public final class Orchestrator: Sendable {
     // MARK: The run
 
     public func run() async throws -> RunOutcome {
-        let began = ContinuousClock.now
+        let began = settings.clock.instant
         guard let shared = store as? any SharedStateStore else {
             throw PipelineError(.internalError, "the state store \(type(of: store)) cannot hand out work (it is not a SharedStateStore)",
                                 hint: "this is a bug in pipeline, please report it")
         }
         let before = try store.summary(maxFailures: settings.maxFailures)
-        let startedAt = Date().timeIntervalSince1970
+        let startedAt = settings.clock.date.timeIntervalSince1970
         let begun = RunRecord(number: try store.beginRun(runner: shared.runner.id, startedAt: startedAt), runner: shared.runner.id, startedAt: startedAt)
         history.withLock { $0 = begun }
         reporter.report(.runStarted(pipeline: settings.pipelineName, summary: before, maxFailures: settings.maxFailures))
         let budget = settings.timeBudget.map { budget in
-            Task { [weak self] in
-                try await Task.sleep(for: budget.duration)
+            Task { [weak self, clock = settings.clock] in
+                try await clock.sleep(for: budget.duration)
                 self?.requestStop(.timeBudget, reason: "time budget of \(budget) reached")
             }
         }
@@ -150,7 +151,7 @@ public final class Orchestrator: Sendable {
     private func finish(_ outcome: RunOutcome, began: ContinuousClock.Instant) -> RunOutcome {
         var outcome = outcome
         outcome.stoppedBy = stopCause.withLock { $0 }
-        let elapsed = ContinuousClock.now - began
+        let elapsed = settings.clock.instant - began
         outcome.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         outcome.plan = try? TransferPlan(store: store, maxFailures: settings.maxFailures, quotas: settings.quotas)
         let summary = try? store.summary(maxFailures: settings.maxFailures)
@@ -158,7 +159,7 @@ public final class Orchestrator: Sendable {
         if !failures.isEmpty { reporter.report(.failureCategories(FailureCount.sorted(failures))) }
         if let begun = history.withLock({ $0 }) {
             // A run killed before this keeps its row without an end.
-            try? store.finishRun(RunRecord(begun, ended: outcome, at: Date().timeIntervalSince1970, failures: failures))
+            try? store.finishRun(RunRecord(begun, ended: outcome, at: settings.clock.date.timeIntervalSince1970, failures: failures))
         }
         // Every item given up, before this run or in it: a bounded query names the first of them.
         let givenUp = (try? store.givenUpItems(maxFailures: settings.maxFailures, limit: Self.givenUpNamed)) ?? []
@@ -180,12 +181,7 @@ public final class Orchestrator: Sendable {
         var attempt = 1
         while true {
             let attemptStop = StopSignal(parent: stop)
-            let watchdog = settings.source?.timeout.map { limit in
-                Task {
-                    try await Task.sleep(for: limit.duration)
-                    attemptStop.stop(.timedOut)
-                }
-            }
+            let watchdog = settings.source?.timeout.map { timeOut(attemptStop, StageTimeout(stage: "source", limit: $0)) }
             defer { watchdog?.cancel() }
             let context = ListContext(parameters: settings.source?.parameters ?? [:], workdir: settings.workdir, stop: attemptStop,
                                       selection: settings.source?.selection ?? .everything) { [reporter, settings] line in
@@ -193,9 +189,11 @@ public final class Orchestrator: Sendable {
             }
             do {
                 return try await body(context)
-            } catch let failure as StageFailure {
+            } catch var failure as StageFailure {
+                if stop.isStopped { return nil }
+                if attemptStop.reason == .timedOut, let timeout = attemptStop.failure { failure = timeout }
                 let message = settings.redactor.redact(failure.message)
-                if failure.kind == .interrupted || stop.isStopped { return nil }
+                if failure.kind == .interrupted { return nil }
                 guard failure.kind == .retryable, attempt < policy.attempts else {
                     throw PipelineError(.sourceUnavailable, "cannot list the source: \(message)",
                                         hint: "check the source's connection settings; the state was not changed")
@@ -417,7 +415,7 @@ public final class Orchestrator: Sendable {
     private func othersMayFollow(stage index: Int) -> Bool {
         if stop.isStopped { return false }
         let supplyHasMore = supply.withLock { $0?.mayHaveMore } == true, startsBlocked = diskBudget?.hasWaiters == true
-        return arrivals.withLock { $0.othersMayCome(to: index, supplyHasMore: supplyHasMore, startsBlocked: startsBlocked) }
+        return arrivals.read { $0.othersMayCome(to: index, supplyHasMore: supplyHasMore, startsBlocked: startsBlocked) }
     }
 
     private func process(_ work: WorkItem, gaveWay: @escaping @Sendable () -> Void) async -> ItemEnd {
@@ -472,16 +470,14 @@ public final class Orchestrator: Sendable {
             case .run(let index, let attempt):
                 let step = steps[index]
                 if itemStop.isStopped {
-                    if !pending.isEmpty { try await store.commit(pending) }
-                    reporter.report(.itemLeft(path: path, stage: step.name))
-                    return .left
+                    action = journey.stopped()
+                    continue
                 }
                 arrivals.withLock { $0.place(path, at: index) }
                 let slot = SlotHold(stageSlots[index])
                 guard await slot.take() else {
-                    if !pending.isEmpty { try await store.commit(pending) }
-                    reporter.report(.itemLeft(path: path, stage: step.name))
-                    return .left
+                    action = journey.stopped()
+                    continue
                 }
                 // Given back once this attempt's outcome is reported (or earlier, by a stage waiting for others).
                 defer { slot.release() }
@@ -503,8 +499,8 @@ public final class Orchestrator: Sendable {
                 reporter.report(.stageStarted(path: path, stage: step.name, attempt: attempt))
                 let checkpoint = attempt > 1 ? try store.stageRecords(for: path)[step.name]?.checkpoint : records[step.name]?.checkpoint
                 let began = ContinuousClock.now
-                let attemptResult = await attemptStage(step, index: index, item: item, attempt: attempt, workPath: workPath, records: records,
-                                                       checkpoint: checkpoint, itemStop: itemStop, supply: supply) {
+                let (attemptResult, timedOut) = await attemptStage(step, index: index, item: item, attempt: attempt, workPath: workPath,
+                                                                   records: records, checkpoint: checkpoint, itemStop: itemStop, supply: supply) {
                     slot.release()
                     self.arrivals.withLock { $0.settle(path) }
                     gaveWay()
@@ -527,7 +523,8 @@ public final class Orchestrator: Sendable {
                 case .failure(let failure):
                     lastError = settings.redactor.redact(failure.message)
                     lastCategory = failure.category
-                    action = journey.stageFailed(failure, inputProducer: producerOfInput(before: index, records: records), random: &random)
+                    action = timedOut ? journey.stageTimedOut(random: &random)
+                        : journey.stageFailed(failure, inputProducer: producerOfInput(before: index, records: records), random: &random)
                 }
 
             case .retry(let index, let attempt, let wait):
@@ -535,11 +532,7 @@ public final class Orchestrator: Sendable {
                 try await store.commit(pending + [.stageAttemptFailed(path: path, stage: step.name, attempt: attempt - 1, error: lastError)])
                 pending = []
                 reporter.report(.stageRetrying(path: path, stage: step.name, attempt: attempt, after: wait, error: lastError))
-                guard await pause(wait, until: itemStop) else {
-                    reporter.report(.itemLeft(path: path, stage: step.name))
-                    return .left
-                }
-                action = .run(stage: index, attempt: attempt)
+                action = await pause(wait, until: itemStop) ? journey.waitFinished() : journey.stopped()
 
             case .backTo(let index, let discarding):
                 let names = discarding.map { steps[$0].name }
@@ -590,17 +583,13 @@ public final class Orchestrator: Sendable {
         }
     }
 
-    /// Runs one attempt of a stage under its timeout.
+    /// Runs one attempt of a stage under its timeout; `timedOut` when the time was up before it ended
+    /// (its failure is then the timeout's, `StageTimeout`).
     private func attemptStage(_ step: PipelineStep, index: Int, item: SourceItem, attempt: Int, workPath: WorkPath,
                               records: [String: StageRecord], checkpoint: [String: JSONValue]?, itemStop: StopSignal, supply: any WorkSupply,
-                              waitingForOthers: @escaping @Sendable () -> Void) async -> Result<StageResult, StageFailure> {
+                              waitingForOthers: @escaping @Sendable () -> Void) async -> (Result<StageResult, StageFailure>, timedOut: Bool) {
         let attemptStop = StopSignal(parent: itemStop)
-        let watchdog = step.timeout.map { limit in
-            Task {
-                try await Task.sleep(for: limit.duration)
-                attemptStop.stop(.timedOut)
-            }
-        }
+        let watchdog = step.timeout.map { timeOut(attemptStop, StageTimeout(stage: step.name, limit: $0)) }
         defer { watchdog?.cancel() }
         let done = steps.filter { records[$0.name]?.status == .done }
         let producer = producerOfInput(before: steps.firstIndex { $0.name == step.name } ?? steps.count, records: records)
@@ -611,23 +600,32 @@ public final class Orchestrator: Sendable {
             checkpoint: checkpoint, stop: attemptStop,
             events: ItemEventSink(path: item.path, stage: step.name, store: store, reporter: reporter, redactor: settings.redactor,
                                   slotReleased: waitingForOthers, mayFollow: { [weak self] in self?.othersMayFollow(stage: index) ?? false },
+                                  mayFollowChange: { [arrivals] in arrivals.changes.next },
                                   supply: supply))
         do {
             let result = try await step.stage.run(context)
-            return .success(result)
-        } catch var failure as StageFailure {
+            return (.success(result), false)
+        } catch let failure as StageFailure {
             if case .stopsRun(let cause) = failure.kind {
                 requestStop(cause, reason: settings.redactor.redact(failure.message))
-                return .failure(failure)
+                return (.failure(failure), false)
             }
-            if [.runStopping, .leaseLost].contains(itemStop.reason) { failure = .interrupted }
-            if attemptStop.reason == .timedOut, failure.kind == .interrupted {
-                failure = StageFailure(.retryable, "\(step.name) timed out after \(step.timeout?.description ?? "?")", category: .timeout)
-            }
-            return .failure(failure)
+            if [.runStopping, .leaseLost].contains(itemStop.reason) { return (.failure(.interrupted), false) }
+            // Cut off by its timeout: whatever the stage said as it stopped, the failure is the timeout's.
+            if attemptStop.reason == .timedOut, let timeout = attemptStop.failure { return (.failure(timeout), true) }
+            return (.failure(failure), false)
         } catch {
-            if [.runStopping, .leaseLost].contains(itemStop.reason) { return .failure(.interrupted) }
-            return .failure(.retryable("\(error)"))
+            if [.runStopping, .leaseLost].contains(itemStop.reason) { return (.failure(.interrupted), false) }
+            if attemptStop.reason == .timedOut, let timeout = attemptStop.failure { return (.failure(timeout), true) }
+            return (.failure(.retryable("\(error)")), false)
+        }
+    }
+
+    /// Times `signal` out after the timeout's limit on the run's clock (cancel the task to disarm it).
+    private func timeOut(_ signal: StopSignal, _ timeout: StageTimeout) -> Task<Void, Never> {
+        Task { [clock = settings.clock] in
+            guard let limit = timeout.limit, (try? await clock.sleep(for: limit.duration)) != nil else { return }
+            signal.timeOut(timeout)
         }
     }
 
@@ -639,14 +637,8 @@ public final class Orchestrator: Sendable {
         }
     }
 
-    /// Waits, waking early when `signal` (the run's, by default) stops; returns false if it did.
+    /// Waits on the run's clock, woken at once when `signal` (the run's, by default) stops; false if it did.
     private func pause(_ wait: TimeSpan, until signal: StopSignal? = nil) async -> Bool {
-        let signal = signal ?? stop
-        let deadline = ContinuousClock.now + wait.duration
-        while ContinuousClock.now < deadline {
-            if signal.isStopped { return false }
-            try? await Task.sleep(for: min(deadline - ContinuousClock.now, .milliseconds(100)))
-        }
-        return !signal.isStopped
+        await (signal ?? stop).sleep(for: wait.duration, on: settings.clock)
     }
 }

@@ -24,6 +24,6 @@ public struct PipelineStep: Sendable {
     }
 
     var plan: ItemJourney.StagePlan {
-        ItemJourney.StagePlan(name: name, retry: retry, isIrreversible: isIrreversible)
+        ItemJourney.StagePlan(name: name, retry: retry, isIrreversible: isIrreversible, timeout: timeout)
     }
 }

@@ -52,28 +52,33 @@ final class ChildProcess: Sendable {
         }
         let pump = OutputPump(pipes: pipes, input: input, lineLimit: lineLimit, stdout: stdout, stderr: stderr)
         let pumping = Task.detached { _ = try? await Blocking.run { pump.run() } }
-        let exited = ExitLatch()
+        let exited = Latch()
         Thread {
             // Waits without reaping, so the pid (and the group id) stay ours until the group is killed.
             var info = siginfo_t()
             while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0, errno == EINTR {}
-            exited.finish()
+            exited.open()
         }.start()
         await started(pid)
 
+        // The exit, or a stop first: then the teardown steps, SIGTERM, `grace` (the stage's own
+        // wall time), SIGKILL, each awaited.
         var stoppedBecause: StopSignal.Reason?
-        var termSentAt: ContinuousClock.Instant?
-        while !exited.isFinished {
-            if let reason = stop.reason, stoppedBecause == nil {
-                stoppedBecause = reason
-                kill(-pid, SIGTERM)
-                termSentAt = .now
-            }
-            if let termSentAt, ContinuousClock.now - termSentAt > grace.duration {
+        let stoppedFirst = await Race.first {
+            await exited.opened()
+            return false
+        } or: {
+            await stop.stopped()
+            return !Task.isCancelled
+        }
+        if stoppedFirst, !exited.isOpen {
+            stoppedBecause = stop.reason
+            kill(-pid, SIGTERM)
+            if await !exited.opened(within: grace.duration, on: SystemRunClock()) {
                 kill(-pid, SIGKILL)
             }
-            try? await Task.sleep(for: .milliseconds(20))
         }
+        await exited.opened()
         // Anything the stage left running goes with it: its group, and whatever holds its pipes.
         // Not while another stage is being started: until its exec, that child holds every
         // descriptor of ours, these pipes too, and would be taken for a leftover.
@@ -161,11 +166,4 @@ final class ChildProcess: Sendable {
         kill(pid, SIGKILL)
         return true
     }
-}
-
-/// Set once the child has exited, read by the waiting loop.
-private final class ExitLatch: Sendable {
-    private let state = Atomic<Bool>(false)
-    func finish() { state.store(true, ordering: .releasing) }
-    var isFinished: Bool { state.load(ordering: .acquiring) }
 }

@@ -50,7 +50,7 @@ public struct ExternalStage: Stage, SourceStage {
         if let failure = collected.checkpointFailure {
             throw StageFailure.retryable("could not record a checkpoint: \(failure)")
         }
-        try throwIfStopped(exit)
+        try throwIfStopped(exit, stop: context.stop)
         if let problem = collected.malformed {
             throw StageFailure(.permanent, "\(displayName) broke the stage protocol (stages/README.md): \(redactor.redact(problem))", category: .stageCrashed)
         }
@@ -91,7 +91,7 @@ public struct ExternalStage: Stage, SourceStage {
             case .progress, .checkpoint: break
             }
         }, overlong: collected.setOverlongLine, stderr: { context.log(redactor.redact($0)) })
-        try throwIfStopped(exit)
+        try throwIfStopped(exit, stop: context.stop)
         // A listing that drops an entry must not succeed: the line is named, nothing is recorded.
         if let problem = collected.malformed {
             throw StageFailure.permanent("listing with \(displayName) gave a line it cannot use: \(redactor.redact(problem))")
@@ -139,12 +139,10 @@ public struct ExternalStage: Stage, SourceStage {
             + "per line, and progress bars on stderr")
     }
 
-    private func throwIfStopped(_ exit: ChildProcess.Exit) throws {
-        switch exit.stoppedBecause {
-        case .runStopping?, .leaseLost?: throw StageFailure.interrupted
-        case .timedOut?: throw StageFailure.retryable("\(displayName) timed out")
-        case nil: return
-        }
+    /// A process we ended on a stop failed as the stop says (`StopSignal.failure`: interrupted, or timed out).
+    private func throwIfStopped(_ exit: ChildProcess.Exit, stop: StopSignal) throws {
+        guard exit.stoppedBecause != nil else { return }
+        throw stop.failure ?? .interrupted
     }
 
     /// File outputs become relative to the work directory; one pointing outside it is refused.

@@ -29,8 +29,13 @@ final class OutputPump: Sendable {
         self.stderr = stderr
     }
 
-    /// The stage has exited: read what it wrote, then stop.
-    func finish() { finishing.store(true, ordering: .releasing) }
+    /// The stage has exited: read what it wrote, then stop. Wakes `run` through the wake pipe
+    /// (written before the flag is set: `run` closes the pipe once it has seen the flag).
+    func finish() {
+        var byte: UInt8 = 1
+        _ = Glibc.write(pipes.wake.write, &byte, 1)
+        finishing.store(true, ordering: .releasing)
+    }
 
     /// Blocks until `finish` is called and the pipes are drained.
     func run() {
@@ -44,6 +49,8 @@ final class OutputPump: Sendable {
         defer {
             if let writer { close(writer) }
             for index in outputs.indices { outputs[index].end() }
+            close(pipes.wake.read)
+            close(pipes.wake.write)
         }
         if input.isEmpty, let open = writer { close(open); writer = nil }
 
@@ -64,8 +71,9 @@ final class OutputPump: Sendable {
             if last { return }
             var polled = outputs.filter(\.isReading).map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
             if let writer { polled.append(pollfd(fd: writer, events: Int16(POLLOUT), revents: 0)) }
-            // Woken by output, or every 20 ms to look at `finishing`.
-            _ = poll(&polled, nfds_t(polled.count), 20)
+            // Woken by output, room for input, or `finish` (its byte stays: every later poll returns at once).
+            polled.append(pollfd(fd: pipes.wake.read, events: Int16(POLLIN), revents: 0))
+            _ = poll(&polled, nfds_t(polled.count), -1)
         }
     }
 

@@ -51,6 +51,9 @@ public struct StageContext: Sendable {
     /// run is stopping. A batch need not wait for items that will not come.
     public var othersMayFollow: Bool { events.othersMayFollow() }
 
+    /// Opens when `othersMayFollow` may answer differently: take it before asking, then await it.
+    public var nextChangeOfOthersMayFollow: Latch { events.nextChangeOfOthersMayFollow() }
+
     /// Call right before a step that cannot be taken back (creating media items, renaming into the
     /// destination, deleting the source). In a state several runners share it renews the item's
     /// lease and throws (`interrupted`) if the item is no longer this runner's, so a runner frozen
@@ -106,6 +109,8 @@ public protocol StageEventSink: Sendable {
     func waitingForOthers()
     /// Whether other items may still reach this stage in this run.
     func othersMayFollow() -> Bool
+    /// Opens when `othersMayFollow` may answer differently.
+    func nextChangeOfOthersMayFollow() -> Latch
     /// The stage's own run-independent memory (not per item).
     func recall(_ key: String) throws -> String?
     /// Sets (nil: removes) several keys in one durable transaction.
@@ -123,6 +128,8 @@ extension StageEventSink {
     public func beforeIrreversibleStep() async throws(StageFailure) {}
     /// No other runner: the section is this one's.
     public func exclusively<T>(_ name: String, _ body: () throws -> T) throws -> T { try body() }
+    /// Never: `othersMayFollow` is asked again only when a batch's own time is up.
+    public func nextChangeOfOthersMayFollow() -> Latch { Latch() }
     /// Nothing counted: no limit is known.
     public func spend(_ quota: String, day: String, amount: Int, limit: Int) throws -> Bool { true }
 }

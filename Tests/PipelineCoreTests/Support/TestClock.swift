@@ -16,6 +16,15 @@ final class TestClock: RunClock {
         var sleepers: [Sleeper] = []
         var nextID = 0
         var cancelled: Set<Int> = []
+        /// Tests awaiting a number of sleepers (`sleepers(atLeast:)`).
+        var watchers: [(id: Int, count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+
+        /// Takes out the watchers whose count of sleepers is reached.
+        mutating func satisfiedWatchers() -> [CheckedContinuation<Void, Never>] {
+            let count = sleepers.count
+            defer { watchers.removeAll { $0.count <= count } }
+            return watchers.filter { $0.count <= count }.map(\.continuation)
+        }
     }
 
     private let start = ContinuousClock.now
@@ -38,12 +47,13 @@ final class TestClock: RunClock {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let cancelledAlready = contents.withLock { contents -> Bool in
-                    if contents.cancelled.remove(id) != nil { return true }
+                let (cancelledAlready, satisfied) = contents.withLock { contents -> (Bool, [CheckedContinuation<Void, Never>]) in
+                    if contents.cancelled.remove(id) != nil { return (true, []) }
                     contents.sleepers.append(Sleeper(id: id, deadline: contents.elapsed + duration, continuation: continuation))
-                    return false
+                    return (false, contents.satisfiedWatchers())
                 }
                 if cancelledAlready { continuation.resume(throwing: CancellationError()) }
+                for watcher in satisfied { watcher.resume() }
             }
         } onCancel: {
             let sleeper = contents.withLock { contents -> Sleeper? in
@@ -54,6 +64,36 @@ final class TestClock: RunClock {
                 return contents.sleepers.remove(at: index)
             }
             sleeper?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Returns once at least `count` tasks sleep on this clock (awaited, not polled: each new
+    /// sleeper looks at the waiting tests), so a test advances the clock only when the code under
+    /// test has reached its wait.
+    func sleepers(atLeast count: Int) async {
+        let id = contents.withLock { contents -> Int in
+            contents.nextID += 1
+            return contents.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let reached = contents.withLock { contents -> Bool in
+                    if contents.sleepers.count >= count || contents.cancelled.remove(id) != nil { return true }
+                    contents.watchers.append((id, count, continuation))
+                    return false
+                }
+                if reached { continuation.resume() }
+            }
+        } onCancel: {
+            // A test past its time limit is cancelled: it goes on (and fails) rather than hang.
+            let watcher = contents.withLock { contents -> CheckedContinuation<Void, Never>? in
+                guard let index = contents.watchers.firstIndex(where: { $0.id == id }) else {
+                    contents.cancelled.insert(id)
+                    return nil
+                }
+                return contents.watchers.remove(at: index).continuation
+            }
+            watcher?.resume()
         }
     }
 
