@@ -93,7 +93,12 @@ public struct ResumableDownload: Sendable {
         var limiter = RateLimiter(bytesPerSecond: options.rateLimit)
         easy.setHandlers(
             data: { bytes in
-                if let wait = limiter?.consumed(bytes.count), wait > .zero { pause(wait) }
+                if let wait = limiter?.consumed(bytes.count), wait > .zero {
+                    pause(wait)
+                    // A rate-limited download spends its time here, where libcurl does not call
+                    // `progress:`: report the position (a stop is seen by `pause` and the next call).
+                    _ = progress(offset + writer.written + Int64(writer.pending))
+                }
                 return writer.append(bytes)
             },
             progress: { _ in

@@ -136,6 +136,21 @@ struct FailureAnalysisAcceptanceTests {
         #expect(mts?["count"] as? Int == 2 && (mts?["suggestion"] as? String ?? "").contains("`**/*.mts`"))
         #expect(groups(document, "folder").contains { $0["key"] as? String == "/locked" && $0["category"] as? String == "permission" })
 
+        // The run history page draws the same categories, from the real state, in a real browser.
+        let report = try PipelineProcess.run(["report", "pipeline.yml", "--html", "report.html"], in: sandbox.root, environment: Self.environment)
+        #expect(report.status == 0, "\(report.error)")
+        let browser = try HeadlessBrowser()
+        let dom = try browser.dom(of: sandbox.root + "/report.html")
+        for (title, count) in [("remote file missing or changed", 2), ("unsupported type", 2), ("too large", 2), ("permission", 2), ("network", 2),
+                               ("corrupt source", 1)] {
+            #expect(dom.output.range(of: #">\#(title)</text>.*?>\#(count)</text></g>"#, options: .regularExpression) != nil,
+                    "the category chart lacks \(title) \(count): \(dom.output.prefix(4000))")
+        }
+        let picture = try browser.screenshot(of: sandbox.root + "/report.html", to: sandbox.root + "/report.png")
+        #expect(picture.leftovers.isEmpty)
+        try? FileManager.default.removeItem(atPath: "/tmp/report-failures-screenshot.png")
+        try? FileManager.default.copyItem(atPath: sandbox.root + "/report.png", toPath: "/tmp/report-failures-screenshot.png")
+
         // The fixes, as suggested: exclude the .mts files and skip the oversized ones in the pipeline
         // file; forget the missing files (gone for good now); copy the archive again at the source;
         // fix the permission; the server recovers; retry every failed item.
