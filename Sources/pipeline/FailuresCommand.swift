@@ -30,7 +30,7 @@ struct FailuresCommand: AsyncParsableCommand {
             let pipeline = try StateLocationOptions(pipeline: file, state: state).loadPipeline()
             let session = try PipelineSession.forReading(pipeline: pipeline, stateOverride: state)
             defer { try? session.close() }
-            let analysis = try FailureReport.analyse(session.store)
+            let analysis = try FailureReport.analyse(session.store, selection: pipeline?.source.selection ?? .everything)
             print(json ? FailureReport.json(analysis, limit: limit) : FailureReport.text(analysis, limit: limit))
             return analysis.failed == 0 ? .success : .itemsFailed
         }

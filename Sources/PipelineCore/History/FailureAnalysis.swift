@@ -7,6 +7,9 @@
 public struct FailureAnalysis: Sendable {
     public private(set) var failed = 0
     public private(set) var persistent = 0
+    /// Failed items the pipeline's source no longer selects (its `include`/`exclude` changed since):
+    /// runs leave them alone, so they are counted apart, not grouped.
+    public private(set) var deselected = 0
     /// Items of a folder, extension or message group beyond `groupLimit` distinct ones, by kind.
     public private(set) var ungrouped: [FailureGroup.Kind: Int] = [:]
     private var groups: [FailureGroup.Kind: [GroupKey: FailureGroup]] = [:]
@@ -21,6 +24,11 @@ public struct FailureAnalysis: Sendable {
 
     public init(groupLimit: Int = 10_000) {
         self.groupLimit = max(1, groupLimit)
+    }
+
+    /// Counts in a failed item the source no longer selects.
+    public mutating func addDeselected(_ item: StoredItem) {
+        if item.record.status == .failed { deselected += 1 }
     }
 
     /// Counts one failed item in: its last failure (the newest evidence, else the item's last

@@ -6,13 +6,16 @@ public enum FailureReport {
     /// Failed items read at once: the state is read page by page, never whole.
     public static let pageSize = 1000
 
-    /// Reads every failed item of `store`, page by page.
-    public static func analyse(_ store: any StateStore) throws -> FailureAnalysis {
+    /// Reads every failed item of `store`, page by page; those `selection` no longer takes (the
+    /// source's `include`/`exclude` changed since they failed) are counted apart.
+    public static func analyse(_ store: any StateStore, selection: SourceSelection = .everything) throws -> FailureAnalysis {
         var analysis = FailureAnalysis()
         var cursor: ItemPage.Cursor?
         repeat {
             let page = try store.failedItemPage(after: cursor, limit: pageSize)
-            for item in page.items { analysis.add(item) }
+            for item in page.items {
+                if selection.selects(path: item.record.path) { analysis.add(item) } else { analysis.addDeselected(item) }
+            }
             cursor = page.next
         } while cursor != nil
         return analysis
@@ -25,7 +28,10 @@ public enum FailureReport {
 
     /// Up to `limit` groups of each kind, each with its count, persistent count, examples and fix.
     public static func text(_ analysis: FailureAnalysis, limit: Int) -> String {
-        guard analysis.failed > 0 else { return "no failed items" }
+        let deselected = analysis.deselected == 0 ? nil
+            : "\(analysis.deselected) failed item\(analysis.deselected == 1 ? " is" : "s are") no longer selected by the source's `include:`/`exclude:`: "
+            + "runs leave \(analysis.deselected == 1 ? "it" : "them") alone (`pipeline forget PATH` drops one from the state)"
+        guard analysis.failed > 0 else { return (["no failed items"] + (deselected.map { [$0] } ?? [])).joined(separator: "\n") }
         var lines = ["\(analysis.failed) failed item\(analysis.failed == 1 ? "" : "s"), \(analysis.persistent) persistent "
                      + "(failed in every run that tried them, at least twice)"]
         for (kind, title) in headings {
@@ -47,6 +53,7 @@ public enum FailureReport {
                 lines.append("    fix: " + group.suggestion)
             }
         }
+        if let deselected { lines += ["", deselected] }
         return lines.joined(separator: "\n")
     }
 
@@ -72,6 +79,7 @@ public enum FailureReport {
         let document: JSONValue = [
             "failed": .number(Double(analysis.failed)),
             "persistent": .number(Double(analysis.persistent)),
+            "deselected": .number(Double(analysis.deselected)),
             "groups": .object(groups),
         ]
         return document.jsonText()
