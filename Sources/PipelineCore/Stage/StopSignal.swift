@@ -22,8 +22,6 @@ public final class StopSignal: Sendable {
         var reason: Reason?
         var timeout: StageTimeout?
         var leaseEnds: ContinuousClock.Instant?
-        /// Wakes the waiters when the lease ends (replaced whenever the lease is moved).
-        var leaseTimer: Task<Void, Never>?
         var children: [ObjectIdentifier: WeakSignal] = [:]
     }
 
@@ -43,7 +41,6 @@ public final class StopSignal: Sendable {
 
     deinit {
         parent?.state.withLock { _ = $0.children.removeValue(forKey: ObjectIdentifier(self)) }
-        state.withLock { $0.leaseTimer?.cancel() }
     }
 
     public func stop(_ reason: Reason) {
@@ -68,18 +65,17 @@ public final class StopSignal: Sendable {
     /// Stops with `leaseLost` by itself once `instant` passes, unless moved later first: a held
     /// lease's end by this process's own clock, so that work wakened after a freeze (SIGSTOP, a
     /// suspended VM) stops at its next check, before any heartbeat could tell it so; waiters are
-    /// woken when it passes.
+    /// woken when it passes (each wait is bounded by it: no timer runs for a signal nobody awaits,
+    /// so a run holding thousands of leases keeps no task per lease).
     func leaseEnds(at instant: ContinuousClock.Instant) {
-        let timer = Task { [weak self] in
-            guard (try? await Task.sleep(until: instant, clock: .continuous)) != nil else { return }
-            _ = self?.reason
-        }
-        let replaced = state.withLock { state -> Task<Void, Never>? in
-            state.leaseEnds = instant
-            defer { state.leaseTimer = timer }
-            return state.leaseTimer
-        }
-        replaced?.cancel()
+        state.withLock { $0.leaseEnds = instant }
+    }
+
+    /// The earliest lease end of this signal and those above it: when a wait must look again.
+    private var leaseDeadline: ContinuousClock.Instant? {
+        let own = state.withLock { $0.leaseEnds }
+        guard let above = parent?.leaseDeadline else { return own }
+        return own.map { min($0, above) } ?? above
     }
 
     public var reason: Reason? {
@@ -117,22 +113,39 @@ public final class StopSignal: Sendable {
 
     /// Returns once stopped (at once if stopped already), or when the task is cancelled.
     public func stopped() async {
-        if isStopped { return }
-        await latch.opened()
+        while !isStopped, !Task.isCancelled {
+            guard let end = leaseDeadline else { return await latch.opened() }
+            // Woken by a stop, or at the lease's end to look again (`isStopped` notices it and
+            // wakes every waiter below); a lease moved later meanwhile is waited for anew.
+            _ = await latch.opened(within: max(.zero, ContinuousClock.now.duration(to: end)), on: SystemRunClock())
+        }
     }
 
     /// Waits `duration` on `clock`, waking at once on a stop: true when the time passed, false
     /// when stopped (or the task was cancelled) first.
     public func sleep(for duration: Duration, on clock: any RunClock) async -> Bool {
         if isStopped { return false }
-        return !(await latch.opened(within: duration, on: clock)) && !isStopped && !Task.isCancelled
+        guard leaseDeadline != nil else { return !(await latch.opened(within: duration, on: clock)) && !isStopped && !Task.isCancelled }
+        let slept = await Race.first {
+            (try? await clock.sleep(for: duration)) != nil
+        } or: {
+            await self.stopped()
+            return false
+        }
+        return slept && !isStopped && !Task.isCancelled
     }
 
     /// Blocks the calling thread for `duration` (a rate limit, a server's Retry-After), waking at
     /// once on a stop: true when the time passed, false when stopped first. Never from a task.
     public func wait(for duration: Duration) -> Bool {
-        if isStopped { return false }
-        return !latch.wait(for: duration) && !isStopped
+        let deadline = ContinuousClock.now + duration
+        while !isStopped {
+            let now = ContinuousClock.now
+            if now >= deadline { return true }
+            // Looks again at the lease's end, if that comes first (`isStopped` notices it).
+            if latch.wait(for: now.duration(to: min(deadline, leaseDeadline ?? deadline))) { return false }
+        }
+        return false
     }
 
     /// Takes `child` on: it is woken when this signal stops, at once if it has already.
