@@ -31,6 +31,13 @@ public struct FailureAnalysis: Sendable {
         if item.record.status == .failed { deselected += 1 }
     }
 
+    /// The category of an item's last failure: its newest evidence's, else the one recorded on the
+    /// item, else told from its last error (an item that failed before categories were kept).
+    static func category(of item: StoredItem) -> FailureCategory {
+        item.failures.last?.category ?? item.record.lastCategory
+            ?? FailureClassifier.category(of: item.failures.last?.error ?? item.record.lastError ?? "")
+    }
+
     /// Counts one failed item in: its last failure (the newest evidence, else the item's last
     /// error) decides its category, stage and message.
     public mutating func add(_ item: StoredItem) {
@@ -38,7 +45,7 @@ public struct FailureAnalysis: Sendable {
         guard record.status == .failed else { return }
         let last = item.failures.last
         let error = last?.error ?? record.lastError ?? ""
-        let category = last?.category ?? record.lastCategory ?? FailureClassifier.category(of: error)
+        let category = Self.category(of: item)
         let stage = last?.stage ?? record.stage
         let firstRun = item.failures.compactMap(\.run).min()
         failed += 1

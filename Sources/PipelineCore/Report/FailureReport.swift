@@ -10,15 +10,20 @@ public enum FailureReport {
     /// source's `include`/`exclude` changed since they failed) are counted apart.
     public static func analyse(_ store: any StateStore, selection: SourceSelection = .everything) throws -> FailureAnalysis {
         var analysis = FailureAnalysis()
+        try forEachFailedItem(in: store) { item in
+            if selection.selects(path: item.record.path) { analysis.add(item) } else { analysis.addDeselected(item) }
+        }
+        return analysis
+    }
+
+    /// Calls `body` with every failed item of `store`, read `pageSize` at a time.
+    private static func forEachFailedItem(in store: any StateStore, _ body: (StoredItem) -> Void) throws {
         var cursor: ItemPage.Cursor?
         repeat {
             let page = try store.failedItemPage(after: cursor, limit: pageSize)
-            for item in page.items {
-                if selection.selects(path: item.record.path) { analysis.add(item) } else { analysis.addDeselected(item) }
-            }
+            page.items.forEach(body)
             cursor = page.next
         } while cursor != nil
-        return analysis
     }
 
     /// The groups' headings, in the order shown.
@@ -89,15 +94,9 @@ public enum FailureReport {
     /// (`pipeline forget --missing`).
     public static func paths(of category: FailureCategory, in store: any StateStore) throws -> [String] {
         var paths: [String] = []
-        var cursor: ItemPage.Cursor?
-        repeat {
-            let page = try store.failedItemPage(after: cursor, limit: pageSize)
-            for item in page.items where (item.failures.last?.category ?? item.record.lastCategory
-                                          ?? FailureClassifier.category(of: item.record.lastError ?? "")) == category {
-                paths.append(item.record.path)
-            }
-            cursor = page.next
-        } while cursor != nil
+        try forEachFailedItem(in: store) { item in
+            if FailureAnalysis.category(of: item) == category { paths.append(item.record.path) }
+        }
         return paths
     }
 }
