@@ -9,46 +9,17 @@ by Scripts/setup) and downloads with ftplib.
 import ftplib
 import io
 import json
-import os
-import select
-import shutil
-import subprocess
-import sys
-import tempfile
 import unittest
 
+from ftp_server_fixture import FTPServerTestCase
 from test_upload_rate import timed_concurrently
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FTP_SERVER = os.path.join(ROOT, "Scripts", "ftp-server")
 RATE = 1_000_000  # bytes per second
 SIZE = 500_000
 
 
-class LineRateTests(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="ftp-server-line-test-")
-        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
-        self.root = os.path.join(self.tmp, "root")
-        os.mkdir(self.root)
-        self.files = {}
-        for name in ("a.bin", "b.bin"):
-            self.files[name] = os.urandom(SIZE)
-            with open(os.path.join(self.root, name), "wb") as f:
-                f.write(self.files[name])
-        self.control = os.path.join(self.tmp, "control.json")
-
-    def serve(self, *extra):
-        process = subprocess.Popen([sys.executable, FTP_SERVER, "--root", self.root, "--port", "0",
-                                    "--user", "u:pw", "--control", self.control, *extra],
-                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        self.addCleanup(process.wait, 10)
-        self.addCleanup(process.terminate)
-        self.addCleanup(process.stdout.close)
-        ready, _, _ = select.select([process.stdout], [], [], 20)
-        words = process.stdout.readline().split() if ready else []
-        self.assertEqual(words[:1], [b"ready"], "the FTP server did not start")
-        self.port = int(words[2])
+class LineRateTests(FTPServerTestCase):
+    file_size = SIZE
 
     def download(self, name):
         """The file's bytes over a connection of its own; checked against what was written."""

@@ -11,40 +11,17 @@ import ftplib
 import io
 import json
 import os
-import select
-import shutil
-import subprocess
-import sys
-import tempfile
 import unittest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FTP_SERVER = os.path.join(ROOT, "Scripts", "ftp-server")
-SIZE = 50_000
+from ftp_server_fixture import FTPServerTestCase
+
+SIZE = FTPServerTestCase.file_size
 
 
-class PathFaultTests(unittest.TestCase):
+class PathFaultTests(FTPServerTestCase):
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="ftp-server-path-faults-")
-        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
-        self.root = os.path.join(self.tmp, "root")
-        os.mkdir(self.root)
-        self.files = {}
-        for name in ("a.bin", "b.bin"):
-            self.files[name] = os.urandom(SIZE)
-            with open(os.path.join(self.root, name), "wb") as f:
-                f.write(self.files[name])
-        self.control = os.path.join(self.tmp, "control.json")
-        process = subprocess.Popen([sys.executable, FTP_SERVER, "--root", self.root, "--port", "0",
-                                    "--user", "u:pw", "--control", self.control],
-                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        self.addCleanup(process.wait, 10)
-        self.addCleanup(process.terminate)
-        self.addCleanup(process.stdout.close)
-        ready, _, _ = select.select([process.stdout], [], [], 20)
-        words = process.stdout.readline().split() if ready else []
-        self.assertEqual(words[:1], [b"ready"], "the FTP server did not start")
-        self.port = int(words[2])
+        super().setUp()
+        self.serve()
 
     def set_faults(self, faults):
         with open(self.control + ".tmp", "w") as f:
