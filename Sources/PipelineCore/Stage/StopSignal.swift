@@ -125,7 +125,6 @@ public final class StopSignal: Sendable {
     /// when stopped (or the task was cancelled) first.
     public func sleep(for duration: Duration, on clock: any RunClock) async -> Bool {
         if isStopped { return false }
-        guard leaseDeadline != nil else { return !(await latch.opened(within: duration, on: clock)) && !isStopped && !Task.isCancelled }
         let slept = await Race.first {
             (try? await clock.sleep(for: duration)) != nil
         } or: {
